@@ -1,0 +1,1 @@
+"""RootMail's domain: records, rules and services. Standard library only."""

@@ -1,0 +1,122 @@
+"""Allocating a fresh, unique-forever root address from the mailbox pool."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from core.errors import AccountIdTaken, AddressTaken, DuplicateRequest, InvalidRequest, PoolExhausted
+from core.model import AddressState, AuditEvent, Mailbox, Owner, Person, RootAddress, Strategy
+from core.ports import Clock, Store
+from core.rules import NewAddressRequest, is_valid_address, plus_address
+
+logger = logging.getLogger(__name__)
+
+PLUS_ATTEMPTS = 8
+
+LowPoolHook = Callable[[Mailbox, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    record: RootAddress
+    created: bool  # False when the same request was already served (double submit)
+
+
+@dataclass
+class Allocator:
+    store: Store
+    clock: Clock
+    suffix: Callable[[], str]
+    low_watermark: int = 20
+    on_low_pool: LowPoolHook | None = None
+
+    async def allocate(self, request: NewAddressRequest, owner: Owner, requester: Person) -> Allocation:
+        earlier = await self.store.get_by_request_id(request.request_id)
+        if earlier:
+            return Allocation(earlier, created=False)
+        if request.account_id:
+            holder = await self.store.get_by_account_id(request.account_id)
+            if holder:
+                raise InvalidRequest({"account_id": f"Already linked to {holder.address}."})
+        try:
+            record = await self._create(request, owner, requester)
+        except DuplicateRequest as duplicate:
+            existing = await self.store.get_address(duplicate.address)
+            return Allocation(existing, created=False)
+        except AccountIdTaken as taken:
+            raise InvalidRequest({"account_id": f"Already linked to {taken.address}."}) from None
+        await self.store.append_audit(AuditEvent(
+            self.clock(), requester.aad_object_id or requester.id, "allocate", record.address,
+            {"account_name": record.account_name, "owner": owner.conversation_id, "mailbox": record.mailbox}))
+        logger.info("allocated address", extra={"address": record.address, "mailbox": record.mailbox})
+        return Allocation(record, created=True)
+
+    async def _create(self, request: NewAddressRequest, owner: Owner, requester: Person) -> RootAddress:
+        mailboxes = await self.store.mailboxes()
+        for mailbox in await self._alias_mailboxes_by_free(mailboxes):
+            record = await self._from_alias(mailbox, request, owner, requester)
+            if record:
+                return record
+        for mailbox in (m for m in mailboxes if m.strategy is Strategy.PLUS and m.state == "active"):
+            return await self._from_plus(mailbox, request, owner, requester)
+        raise PoolExhausted("Every mailbox in the pool is full. An admin needs to add aliases or a mailbox.")
+
+    async def _alias_mailboxes_by_free(self, mailboxes: list[Mailbox]) -> list[Mailbox]:
+        alias = [m for m in mailboxes if m.strategy is Strategy.ALIAS and m.state == "active"]
+        free = {m.address: await self.store.free_alias_count(m.address) for m in alias}
+        return sorted((m for m in alias if free[m.address] > 0), key=lambda m: -free[m.address])
+
+    async def _from_alias(self, mailbox, request, owner, requester) -> RootAddress | None:
+        while alias := await self.store.claim_alias(mailbox.address):
+            try:
+                record = await self.store.create_address(self._record(alias, mailbox, request, owner, requester))
+            except AddressTaken:
+                logger.warning("alias already used by an address record; skipping", extra={"address": alias})
+                continue
+            except BaseException:
+                await self.store.release_alias(alias)
+                raise
+            await self._check_pool(mailbox)
+            return record
+        return None
+
+    async def _from_plus(self, mailbox, request, owner, requester) -> RootAddress:
+        for _ in range(PLUS_ATTEMPTS):
+            address = plus_address(mailbox.address, request.account_name, self.suffix())
+            if not is_valid_address(address):
+                raise PoolExhausted(f"Mailbox {mailbox.address} is too long to make plus-addresses AWS accepts.")
+            try:
+                return await self.store.create_address(self._record(address, mailbox, request, owner, requester))
+            except AddressTaken:
+                continue
+        raise PoolExhausted(f"Could not find a free plus-address on {mailbox.address}; try again.")
+
+    def _record(self, address, mailbox, request, owner, requester) -> RootAddress:
+        now = self.clock()
+        return RootAddress(
+            address=address.lower(), mailbox=mailbox.address, account_name=request.account_name,
+            environment=request.environment, purpose=request.purpose, owner=owner, requester=requester,
+            created_at=now, updated_at=now, state=AddressState.ACTIVE, account_id=request.account_id,
+            request_id=request.request_id)
+
+    async def _check_pool(self, mailbox: Mailbox) -> None:
+        free = await self.store.free_alias_count(mailbox.address)
+        flag = f"pool-low:{mailbox.address}"
+        if free >= self.low_watermark:
+            return
+        if not await self.store.add_flag(flag, "notified"):
+            return
+        logger.warning("alias pool running low", extra={"mailbox": mailbox.address, "free": free})
+        if self.on_low_pool:
+            await self.on_low_pool(mailbox, free)
+
+
+async def load_pool(store: Store, mailboxes: list[tuple[Mailbox, list[str]]], low_watermark: int) -> None:
+    """Make the store's pool match the configuration: mailboxes saved, new aliases added as free."""
+    for mailbox, aliases in mailboxes:
+        await store.save_mailbox(mailbox)
+        if aliases:
+            await store.add_aliases(mailbox.address, [a.lower() for a in aliases])
+        if await store.free_alias_count(mailbox.address) >= low_watermark:
+            await store.delete_flag(f"pool-low:{mailbox.address}")

@@ -1,0 +1,54 @@
+"""RootMail's own error types; the edges translate SDK errors into these."""
+from __future__ import annotations
+
+
+class RootMailError(Exception):
+    """Base of every error RootMail raises on purpose; the message is safe to show a user."""
+
+
+class InvalidRequest(RootMailError):
+    """User input broke a rule; `fields` maps each input name to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = dict(fields)
+        super().__init__("; ".join(f"{name}: {why}" for name, why in self.fields.items()))
+
+
+class NotFound(RootMailError):
+    """The record asked for does not exist."""
+
+
+class AddressTaken(RootMailError):
+    """The address already belongs to a record; addresses are unique forever."""
+
+
+class AccountIdTaken(RootMailError):
+    """The AWS account id is already linked to another address."""
+
+    def __init__(self, account_id: str, address: str):
+        self.account_id, self.address = account_id, address
+        super().__init__(f"AWS account {account_id} is already linked to {address}")
+
+
+class DuplicateRequest(RootMailError):
+    """This allocation request id was already used; `address` is what it allocated."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__(f"request already allocated {address}")
+
+
+class Conflict(RootMailError):
+    """Someone else changed the record between read and write (etag mismatch)."""
+
+
+class PoolExhausted(RootMailError):
+    """No mailbox in the pool can give out another address."""
+
+
+class StoreUnavailable(RootMailError):
+    """The store could not be reached or kept failing; nothing was changed."""
+
+
+class Forbidden(RootMailError):
+    """The caller may not do this."""

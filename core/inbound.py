@@ -1,0 +1,55 @@
+"""Receiving mail: one durable InboundMail per (Message-ID, recipient), recorded before the source is acknowledged."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.model import InboundMail, MailState
+from core.ports import Clock, Store
+from core.rules import normalize_address
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_CHARS = 600
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """A message as RootMail needs it, whatever the source (SMTP, Graph)."""
+
+    message_id: str
+    sender: str
+    subject: str
+    date: datetime | None
+    text: str
+    size: int
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    defects: tuple[str, ...] = ()
+
+
+def dedupe_key(message_id: str, address: str) -> str:
+    digest = hashlib.sha256(f"{message_id.strip().lower()}\n{normalize_address(address)}".encode()).hexdigest()
+    return digest[:40]
+
+
+def fallback_message_id(raw: bytes) -> str:
+    """Mail without a Message-ID still dedupes: identical bytes give the identical id."""
+    return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@rootmail.invalid>"
+
+
+async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[str]) -> list[InboundMail]:
+    """Record the mail once per distinct recipient; returns the records that were new."""
+    now = clock()
+    new: list[InboundMail] = []
+    for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
+        record = InboundMail(
+            key=dedupe_key(mail.message_id, address), message_id=mail.message_id, address=address,
+            sender=mail.sender, subject=mail.subject, received_at=now, preview=mail.text[:PREVIEW_CHARS],
+            state=MailState.RECEIVED, size=mail.size, next_attempt_at=now)
+        if await store.record_mail(record):
+            new.append(record)
+        else:
+            logger.info("duplicate mail ignored", extra={"mail_key": record.key})
+    return new

@@ -1,0 +1,111 @@
+"""RootMail's records: plain dataclasses the store persists and the edges translate to and from."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Strategy(str, enum.Enum):
+    ALIAS = "alias"
+    PLUS = "plus"
+
+
+class AddressState(str, enum.Enum):
+    RESERVED = "reserved"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class MailState(str, enum.Enum):
+    RECEIVED = "received"
+    FORWARDED = "forwarded"
+    UNMAPPED = "unmapped"
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str
+    strategy: Strategy
+    alias_capacity: int = 300
+    state: str = "active"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The conversation that owns an address: a team channel, a group chat or a personal chat.
+
+    `reference` is the serialized Bot Framework conversation reference used for proactive posts;
+    core treats it as opaque data.
+    """
+
+    conversation_id: str
+    name: str = ""
+    team_id: str = ""
+    team_name: str = ""
+    tenant_id: str = ""
+    reference: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str = ""
+    aad_object_id: str = ""
+
+
+@dataclass(frozen=True)
+class RootAddress:
+    address: str
+    mailbox: str
+    account_name: str
+    environment: str
+    purpose: str
+    owner: Owner
+    requester: Person
+    created_at: datetime
+    updated_at: datetime
+    state: AddressState = AddressState.ACTIVE
+    account_id: str | None = None
+    request_id: str | None = None
+    etag: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """One received message for one RootMail recipient; `key` dedupes it (Message-ID + address)."""
+
+    key: str
+    message_id: str
+    address: str
+    sender: str
+    subject: str
+    received_at: datetime
+    preview: str
+    state: MailState
+    size: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    activity_id: str = ""
+    lease_owner: str = ""
+    lease_until: datetime | None = None
+    etag: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    continuation: str | None = None

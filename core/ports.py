@@ -1,0 +1,122 @@
+"""The interfaces RootMail's edges implement: the store, the clock, ids and the channel poster."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
+
+
+class Store(Protocol):
+    """Everything RootMail keeps. Every implementation passes tests/contract.
+
+    Missing records: getters return None; updates raise NotFound.
+    Uniqueness is the store's job, so it holds for concurrent writers and several app instances.
+    """
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable if the store cannot answer."""
+
+    # --- mailbox pool -------------------------------------------------------------------
+    async def save_mailbox(self, mailbox: Mailbox) -> None:
+        """Create or replace the mailbox record."""
+
+    async def mailboxes(self) -> list[Mailbox]: ...
+
+    async def add_aliases(self, mailbox: str, aliases: list[str]) -> int:
+        """Add aliases as free; aliases already known (free, claimed or used) are left alone.
+        Returns how many were new."""
+
+    async def claim_alias(self, mailbox: str) -> str | None:
+        """Atomically take one free alias of the mailbox, or None when none is left.
+        Two callers never get the same alias."""
+
+    async def release_alias(self, alias: str) -> None:
+        """Give back a claimed alias that no address record was created for."""
+
+    async def free_alias_count(self, mailbox: str) -> int: ...
+
+    # --- root addresses -----------------------------------------------------------------
+    async def create_address(self, record: RootAddress) -> RootAddress:
+        """Store a new address. Raises AddressTaken, AccountIdTaken (account id linked elsewhere)
+        or DuplicateRequest (request_id already allocated). Returns the record with its etag."""
+
+    async def get_address(self, address: str) -> RootAddress | None:
+        """Case-insensitive lookup by address."""
+
+    async def get_by_account_id(self, account_id: str) -> RootAddress | None: ...
+
+    async def get_by_request_id(self, request_id: str) -> RootAddress | None: ...
+
+    async def search_addresses(self, fragment: str, limit: int) -> list[RootAddress]:
+        """Addresses whose account name or address contains the fragment (case-insensitive)."""
+
+    async def list_by_owner(self, conversation_id: str, page_size: int,
+                            continuation: str | None = None) -> Page:
+        """Addresses owned by the conversation, oldest first, paged by an opaque token."""
+
+    async def update_address(self, record: RootAddress) -> RootAddress:
+        """Replace the record if its etag still matches (else Conflict); AccountIdTaken if the
+        new account id is linked elsewhere. Returns the record with its new etag."""
+
+    async def count_addresses(self) -> int: ...
+
+    # --- inbound mail -------------------------------------------------------------------
+    async def record_mail(self, mail: InboundMail) -> bool:
+        """Persist a received mail; False (and nothing changed) if its key is already known."""
+
+    async def get_mail(self, key: str) -> InboundMail | None: ...
+
+    async def claim_due_mails(self, now: datetime, owner: str, lease_until: datetime,
+                              limit: int) -> list[InboundMail]:
+        """Lease up to `limit` mails waiting to be posted (received or failed, next attempt due,
+        no live lease held by another owner). A leased mail is not handed to anyone else until
+        the lease expires."""
+
+    async def update_mail(self, mail: InboundMail) -> InboundMail:
+        """Replace the mail if its etag still matches, else Conflict."""
+
+    async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
+        """Newest first."""
+
+    async def count_mails(self, state: str | None = None) -> int: ...
+
+    # --- conversations, audit and small settings ----------------------------------------
+    async def save_conversation(self, owner: Owner) -> None:
+        """Remember where a conversation is, so proactive posts survive restarts."""
+
+    async def get_conversation(self, conversation_id: str) -> Owner | None: ...
+
+    async def append_audit(self, event: AuditEvent) -> None: ...
+
+    async def audit_for(self, subject: str, limit: int) -> list[AuditEvent]:
+        """Newest first."""
+
+    async def get_flag(self, name: str) -> str | None: ...
+
+    async def set_flag(self, name: str, value: str) -> None: ...
+
+    async def add_flag(self, name: str, value: str) -> bool:
+        """Set the flag only if it is not set; True if this call set it (one winner among racers)."""
+
+    async def delete_flag(self, name: str) -> None: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime:
+        """Now, timezone-aware UTC."""
+
+
+class Poster(Protocol):
+    """Posts a card into a conversation without a user turn (proactive message)."""
+
+    async def post(self, owner: Owner, card: dict[str, Any], summary: str) -> str:
+        """Return the posted activity id. Raise PostFailed on failure."""
+
+
+class PostFailed(Exception):
+    """A proactive post did not go through; `retry_after` is the server's hint in seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False):
+        self.reason, self.retry_after, self.permanent = reason, retry_after, permanent
+        super().__init__(reason)
