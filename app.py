@@ -1,0 +1,217 @@
+"""Composition root: reads settings, builds every part, serves the bot, health checks and mail source."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+import cards
+from bot.activity_bot import RootMailBot
+from bot.poster import BotPoster
+from bot.services import Services
+from core.allocation import Allocator, load_pool
+from core.forwarding import Forwarder
+from core.model import Mailbox
+from core.pool import PoolConfigError, load_pool_file
+from core.ports import Clock, PostFailed, Poster, Store
+from logs import configure_logging
+from settings import ROOT, Settings, SettingsError, load_settings
+from storage.sqlite import open_sqlite
+
+logger = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+SERVICES = web.AppKey("services", Services)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", RootMailBot)
+POSTER = web.AppKey("poster", Poster)
+FORWARDER = web.AppKey("forwarder", Forwarder)
+MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
+INBOX = web.AppKey("inbox", object)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _BotConfig:
+    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings):
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type
+        self.APP_TENANTID = settings.app_tenant_id
+
+
+def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
+               clock: Clock = utc_now) -> web.Application:
+    """Build the aiohttp app. `store` and `poster` may be injected (tests); otherwise built from settings."""
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[MAIL_WAKE] = asyncio.Event()
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+    adapter.on_turn_error = _on_turn_error
+    app[ADAPTER] = adapter
+    app[POSTER] = poster or BotPoster(adapter, settings.app_id)
+    app.cleanup_ctx.append(_store_ctx(store, clock))
+    app.cleanup_ctx.append(_forwarder_ctx(clock))
+    app.cleanup_ctx.append(_mail_source_ctx(clock))
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _on_turn_error(turn_context, error: Exception) -> None:
+    logger.error("unhandled error in a turn", exc_info=error)
+
+
+def _store_ctx(injected: Store | None, clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        async with contextlib.AsyncExitStack() as stack:
+            store = injected or await stack.enter_async_context(_open_store(settings))
+            await load_pool(store, load_pool_file(settings.pool_file), settings.pool_low_watermark)
+            app[STORE] = store
+            allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
+                                  _low_pool_notifier(app))
+            app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
+                                     settings.admin_conversation or None, settings.page_size)
+            app[BOT] = RootMailBot(app[SERVICES])
+            yield
+    return ctx
+
+
+def _open_store(settings: Settings):
+    if settings.store_url.startswith("sqlite:///"):
+        path = Path(settings.store_url.removeprefix("sqlite:///"))
+        return open_sqlite(path if path.is_absolute() else ROOT / path)
+    from storage.factory import open_store  # azure.cosmos is imported only when Cosmos is configured
+
+    return open_store(settings)
+
+
+def _low_pool_notifier(app: web.Application):
+    async def notify(mailbox: Mailbox, free: int) -> None:
+        settings = app[SETTINGS]
+        admin = settings.admin_conversation and await app[STORE].get_conversation(settings.admin_conversation)
+        if not admin:
+            return
+        card = cards.pool_low_card(mailbox.address, free, settings.pool_low_watermark)
+        try:
+            await app[POSTER].post(admin, card, f"Alias pool of {mailbox.address} is running low")
+        except PostFailed as failure:
+            logger.warning("could not tell admins the pool is low", extra={"reason": failure.reason})
+    return notify
+
+
+def _forwarder_ctx(clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        forwarder = Forwarder(app[STORE], app[POSTER], clock, cards.mail_card, settings.instance_id,
+                              settings.admin_conversation or None)
+        app[FORWARDER] = forwarder
+        task = asyncio.create_task(forwarder.run(app[MAIL_WAKE]), name="forwarder")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return ctx
+
+
+def _mail_source_ctx(clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        if settings.mail_source != "smtp":
+            yield
+            return
+        from mail.smtp_inbox import SmtpInbox
+
+        inbox = SmtpInbox(app[STORE], clock, host=settings.smtp_host, port=settings.smtp_port,
+                          max_bytes=settings.smtp_max_bytes, domains=settings.smtp_domains,
+                          on_new_mail=app[MAIL_WAKE].set)
+        await inbox.start()
+        app[INBOX] = inbox
+        logger.info("SMTP inbox listening", extra={"host": settings.smtp_host, "port": inbox.port})
+        yield
+        await inbox.stop()
+    return ctx
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    """Hand a Bot Framework activity to the adapter, after rejecting what is not one."""
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return _problem(415, "Activities must be sent as application/json.")
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        return _problem(400, "The body is not valid JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return _problem(400, "The body is not a Bot Framework activity (no 'type').")
+    if not isinstance(body.get("conversation"), dict) or not body["conversation"].get("id"):
+        return _problem(400, "The activity has no conversation id.")
+    try:
+        response = await request.app[ADAPTER].process(request, request.app[BOT])
+    except web.HTTPException:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError):
+        logger.warning("malformed activity rejected", exc_info=True)
+        return _problem(400, "The activity is malformed.")
+    return response or web.Response(status=201)
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"status": status, "title": "Bad activity", "detail": detail}, status=status,
+                             content_type="application/problem+json")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks: dict[str, str] = {}
+    try:
+        await request.app[STORE].ping()
+        checks["store"] = "ok"
+    except Exception as error:  # readiness reports, it never raises
+        checks["store"] = f"failing: {type(error).__name__}"
+    inbox = request.app.get(INBOX)
+    if request.app[SETTINGS].mail_source == "smtp":
+        try:
+            await inbox.ping()
+            checks["mail_source"] = "ok"
+        except Exception as error:
+            checks["mail_source"] = f"failing: {type(error).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
+                             status=200 if ready else 503)
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+        load_pool_file(settings.pool_file)
+    except (SettingsError, PoolConfigError) as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    auth = "Bot Framework JWT validation on" if settings.authenticated else "no authentication (loopback only)"
+    logger.info("starting RootMail", extra={"host": settings.host, "port": settings.port, "auth": auth,
+                                            "store": settings.store_url.split("://")[0]})
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Bot Framework edge: activities in, commands and card actions out to core, cards back."""

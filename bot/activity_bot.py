@@ -1,0 +1,88 @@
+"""RootMail's ActivityHandler: messages, card submits and Action.Execute invokes, each answered with a card."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, InvokeResponse
+
+import cards
+from bot.handlers import Card, run_action, run_command
+from bot.services import Services
+from bot.turn import command_text, owner_of, turn_of
+from core.errors import RootMailError, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def card_message(card: Card, summary: str = "RootMail") -> Activity:
+    message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    message.summary = summary
+    return message
+
+
+class RootMailBot(ActivityHandler):
+    def __init__(self, services: Services):
+        self._services = services
+        self._known_conversations: set[str] = set()
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def _remember(self, activity: Activity) -> None:
+        """Keep each conversation's reference so proactive posts work after a restart."""
+        if not activity.conversation or not activity.service_url:
+            return
+        owner = owner_of(activity)
+        if owner.conversation_id in self._known_conversations:
+            return
+        await self._services.store.save_conversation(owner)
+        self._known_conversations.add(owner.conversation_id)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else None
+        if value and value.get("rootmail"):  # Action.Submit from a client without Action.Execute
+            card = await self._guarded(run_action, turn_of(activity, data=value), str(value["rootmail"]))
+        else:
+            card = await self._guarded(run_command, turn_of(activity, text=command_text(activity)))
+        await turn_context.send_activity(card_message(card))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        action = (activity.value or {}).get("action") or {} if isinstance(activity.value, dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = str(action.get("verb") or data.get("rootmail") or "")
+        card = await self._guarded(run_action, turn_of(activity, data=data), verb)
+        # botbuilder 4.17.1 under CloudAdapter cannot serialize on_adaptive_card_invoke's return value;
+        # answering from on_invoke_activity with the schema model works.
+        body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+        return InvokeResponse(status=200, body=body)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await turn_context.send_activity(card_message(cards.help_card(), "Welcome to RootMail"))
+
+    async def _guarded(self, handler, *args: Any) -> Card:
+        """Every failure becomes a friendly card; unexpected ones are logged with a reference id."""
+        try:
+            return await handler(self._services, *args)
+        except StoreUnavailable:
+            logger.exception("store unavailable during a turn")
+            return cards.error_card("RootMail cannot reach its store",
+                                    "Nothing was changed. Please try again in a minute.")
+        except RootMailError as error:
+            return cards.error_card("That did not work", str(error))
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            logger.exception("turn failed", extra={"error_ref": reference})
+            return cards.error_card("Something went wrong",
+                                    f"Nothing was lost. If it happens again, give an admin this reference: {reference}.")

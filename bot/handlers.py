@@ -1,0 +1,153 @@
+"""Command and card-action handlers: a Turn in, a card out. Routing is the two tables at the bottom."""
+from __future__ import annotations
+
+import logging
+import shlex
+from typing import Any, Awaitable, Callable
+
+import cards
+from bot.services import Services
+from bot.turn import Turn
+from core import registry
+from core.errors import InvalidRequest, NotFound
+from core.model import RootAddress
+from core.rules import parse_new_address_request
+
+logger = logging.getLogger(__name__)
+
+Card = dict[str, Any]
+Handler = Callable[[Services, Turn], Awaitable[Card]]
+RECENT_MAILS = 5
+
+
+def _words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _actor(turn: Turn) -> str:
+    return turn.person.aad_object_id or turn.person.id
+
+
+async def new_form(services: Services, turn: Turn) -> Card:
+    return cards.new_form(services.new_request_id(), environments=services.environments)
+
+
+async def new_submit(services: Services, turn: Turn) -> Card:
+    try:
+        request = parse_new_address_request(turn.data, services.environments)
+        allocation = await services.allocator.allocate(request, turn.owner, turn.person)
+    except InvalidRequest as invalid:
+        request_id = str(turn.data.get("request_id") or services.new_request_id())
+        return cards.new_form(request_id, values=turn.data, errors=invalid.fields,
+                              environments=services.environments)
+    return cards.allocation_result(allocation.record, allocation.created)
+
+
+def _may_see(services: Services, turn: Turn, record: RootAddress) -> bool:
+    return (record.owner.conversation_id == turn.owner.conversation_id
+            or services.is_admin_conversation(turn.owner.conversation_id))
+
+
+def _elsewhere(record: RootAddress) -> Card:
+    where = " / ".join(p for p in (record.owner.team_name, record.owner.name) if p) or "another conversation"
+    return cards.notice_card("Owned by another channel",
+                             "This address belongs to another team's channel, so its details and mail are only "
+                             "shown there.", [("Address", record.address), ("Owner", where)])
+
+
+async def _detail(services: Services, turn: Turn, record: RootAddress) -> Card:
+    if not _may_see(services, turn, record):
+        return _elsewhere(record)
+    return cards.lookup_card(record, await services.store.recent_mails(record.address, RECENT_MAILS))
+
+
+async def lookup(services: Services, turn: Turn) -> Card:
+    query = str(turn.data.get("query") or turn.text).strip()
+    if not query:
+        return cards.error_card("What should I look up?",
+                                "Give an AWS account id, an address or part of an account name: `lookup 123456789012`.")
+    found = await registry.lookup(services.store, query)
+    if len(found) == 1:
+        return await _detail(services, turn, found[0])
+    visible = [r for r in found if _may_see(services, turn, r)]
+    return cards.lookup_results(query, visible)
+
+
+async def list_owned(services: Services, turn: Turn) -> Card:
+    continuation = turn.data.get("continuation") or None
+    page_number = int(turn.data.get("page") or 1)
+    page = await services.store.list_by_owner(turn.owner.conversation_id, services.page_size, continuation)
+    title = f"Root addresses owned by {turn.owner.name or 'this conversation'}"
+    return cards.list_card(title, page, page_number, services.page_size)
+
+
+async def _owned(services: Services, turn: Turn, address: str) -> RootAddress:
+    record = await registry.require(services.store, address)
+    if not _may_see(services, turn, record):
+        raise NotFound(f"{address} belongs to another channel; run this there.")
+    return record
+
+
+async def link(services: Services, turn: Turn) -> Card:
+    words = _words(turn.text)
+    address = str(turn.data.get("address") or (words[0] if words else ""))
+    account_id = str(turn.data.get("account_id") or (words[1] if len(words) > 1 else ""))
+    if not address or not account_id:
+        return cards.error_card("Link needs an address and an account id",
+                                "Example: `link aws-0001@example.com 123456789012`.")
+    await _owned(services, turn, address)
+    try:
+        record = await registry.link(services.store, services.clock, address, account_id, _actor(turn))
+    except InvalidRequest as invalid:
+        return cards.error_card("Could not link the account", " ".join(invalid.fields.values()))
+    if turn.data:
+        return await _detail(services, turn, record)
+    return cards.notice_card("Account linked", f"{record.address} now belongs to AWS account {record.account_id}.",
+                             [("Address", record.address), ("AWS account", record.account_id or "")], "good")
+
+
+async def retire(services: Services, turn: Turn) -> Card:
+    words = _words(turn.text)
+    address = str(turn.data.get("address") or (words[0] if words else ""))
+    if not address:
+        return cards.error_card("Retire needs an address", "Example: `retire aws-0001@example.com`.")
+    await _owned(services, turn, address)
+    record = await registry.retire(services.store, services.clock, address, _actor(turn))
+    if turn.data:
+        return await _detail(services, turn, record)
+    return cards.notice_card("Address retired",
+                             f"{record.address} is retired. It is never given out again; mail to it is still "
+                             "posted here, flagged as retired.", [("Address", record.address)], "warning")
+
+
+async def help_(services: Services, turn: Turn) -> Card:
+    return cards.help_card()
+
+
+COMMANDS: dict[str, Handler] = {
+    "new": new_form, "lookup": lookup, "find": lookup, "list": list_owned, "link": link, "retire": retire,
+    "help": help_, "?": help_,
+}
+
+ACTIONS: dict[str, Handler] = {
+    "new.form": new_form, "new.submit": new_submit, "lookup": lookup, "list.page": list_owned, "link": link,
+    "retire": retire,
+}
+
+
+async def run_command(services: Services, turn: Turn) -> Card:
+    verb, _, rest = turn.text.partition(" ")
+    handler = COMMANDS.get(verb.lower())
+    if handler is None:
+        return cards.help_card(unknown=turn.text or None)
+    return await handler(services, Turn(turn.owner, turn.person, turn.conversation_type, rest.strip(), {}))
+
+
+async def run_action(services: Services, turn: Turn, verb: str) -> Card:
+    handler = ACTIONS.get(verb)
+    if handler is None:
+        return cards.error_card("That button is out of date", "Type `help` to see what RootMail can do.")
+    return await handler(services, turn)

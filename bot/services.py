@@ -1,0 +1,23 @@
+"""What command handlers need, handed in by the composition root."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from core.allocation import Allocator
+from core.ports import Clock, Store
+from core.rules import ENVIRONMENTS
+
+
+@dataclass
+class Services:
+    store: Store
+    clock: Clock
+    allocator: Allocator
+    new_request_id: Callable[[], str]
+    admin_conversation: str | None = None
+    page_size: int = 10
+    environments: tuple[str, ...] = ENVIRONMENTS
+
+    def is_admin_conversation(self, conversation_id: str) -> bool:
+        return bool(self.admin_conversation) and conversation_id == self.admin_conversation

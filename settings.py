@@ -1,0 +1,193 @@
+"""RootMail's settings: read from the environment once, validated at start, every problem named at once."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+ROOT = Path(__file__).resolve().parent
+
+
+class SettingsError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("RootMail cannot start; fix these settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+    return parse
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+        raise ValueError("must be true or false")
+    return lowered in {"1", "true", "yes", "on"}
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        lowered = value.strip().lower()
+        match = next((c for c in choices if c.lower() == lowered), None)
+        if match is None:
+            raise ValueError("must be one of " + ", ".join(choices))
+        return match
+    return parse
+
+
+def _store_url(value: str) -> str:
+    if value == "cosmos" or value.startswith("sqlite:///"):
+        return value
+    raise ValueError("must be sqlite:///PATH or cosmos")
+
+
+def _path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    return tuple(d.strip().lower() for d in value.split(",") if d.strip())
+
+
+# (environment variable, attribute, default, parser, secret, description, example)
+SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
+    ("MicrosoftAppId", "app_id", "", _text, False,
+     "Azure Bot app registration id. Empty: no authentication, loopback only.", "00000000-0000-0000-0000-000000000000"),
+    ("MicrosoftAppPassword", "app_password", "", _text, True, "Client secret of the app registration.", "(secret)"),
+    ("MicrosoftAppType", "app_type", "MultiTenant", _one_of("MultiTenant", "SingleTenant", "UserAssignedMSI"), False,
+     "Bot identity type.", "SingleTenant"),
+    ("MicrosoftAppTenantId", "app_tenant_id", "", _text, False,
+     "Entra tenant id (SingleTenant, UserAssignedMSI).", "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_HOST", "host", "127.0.0.1", _text, False, "Address the HTTP server binds to.", "0.0.0.0"),
+    ("ROOTMAIL_PORT", "port", "3978", _int_between(0, 65535), False, "HTTP port (/api/messages, /healthz).", "8080"),
+    ("ROOTMAIL_STORE", "store_url", "sqlite:///var/rootmail.db", _store_url, False,
+     "Where records live: a SQLite file (relative to the repo) or Azure Cosmos DB.", "cosmos"),
+    ("ROOTMAIL_COSMOS_ENDPOINT", "cosmos_endpoint", "", _text, False,
+     "Cosmos DB account endpoint (with ROOTMAIL_STORE=cosmos).", "https://acct.documents.azure.com:443/"),
+    ("ROOTMAIL_COSMOS_KEY", "cosmos_key", "", _text, True,
+     "Cosmos DB key; empty: Entra ID via DefaultAzureCredential.", "(secret)"),
+    ("ROOTMAIL_COSMOS_DATABASE", "cosmos_database", "rootmail", _text, False, "Cosmos DB database name.", "rootmail"),
+    ("ROOTMAIL_COSMOS_CREATE", "cosmos_create", "false", _bool, False,
+     "Create the database and containers on start (needs control-plane rights).", "true"),
+    ("ROOTMAIL_POOL_FILE", "pool_file", "config/pool.demo.json", _path, False,
+     "JSON file describing the shared mailboxes and their aliases.", "/etc/rootmail/pool.json"),
+    ("ROOTMAIL_POOL_LOW_WATERMARK", "pool_low_watermark", "20", _int_between(0, 100000), False,
+     "Tell admins when a mailbox has fewer free aliases than this.", "50"),
+    ("ROOTMAIL_ADMIN_CONVERSATION", "admin_conversation", "", _text, False,
+     "Conversation id that gets admin notices and mail for unknown addresses.", "19:abc@thread.tacv2"),
+    ("ROOTMAIL_MAIL_SOURCE", "mail_source", "smtp", _one_of("smtp", "none"), False,
+     "Where mail comes from: the local SMTP inbox, or none.", "none"),
+    ("ROOTMAIL_SMTP_HOST", "smtp_host", "127.0.0.1", _text, False, "SMTP inbox bind address.", "127.0.0.1"),
+    ("ROOTMAIL_SMTP_PORT", "smtp_port", "2525", _int_between(0, 65535), False, "SMTP inbox port.", "2525"),
+    ("ROOTMAIL_SMTP_MAX_BYTES", "smtp_max_bytes", "10485760", _int_between(1024, 157286400), False,
+     "Largest message the SMTP inbox accepts (larger: 552).", "26214400"),
+    ("ROOTMAIL_SMTP_DOMAINS", "smtp_domains", "", _domains, False,
+     "Comma-separated domains the inbox accepts mail for; empty: any.", "example.com,aws.example.com"),
+    ("ROOTMAIL_PAGE_SIZE", "page_size", "10", _int_between(1, 50), False, "Addresses per `list` page.", "20"),
+    ("ROOTMAIL_LOG_LEVEL", "log_level", "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), False,
+     "Log level.", "DEBUG"),
+    ("ROOTMAIL_LOG_FORMAT", "log_format", "text", _one_of("text", "json"), False,
+     "Log lines as text or as one JSON object each.", "json"),
+    ("ROOTMAIL_INSTANCE_ID", "instance_id", "", _text, False,
+     "Name of this instance in leases; empty: hostname-pid.", "rootmail-1"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str
+    app_password: str
+    app_type: str
+    app_tenant_id: str
+    host: str
+    port: int
+    store_url: str
+    cosmos_endpoint: str
+    cosmos_key: str
+    cosmos_database: str
+    cosmos_create: bool
+    pool_file: Path
+    pool_low_watermark: int
+    admin_conversation: str
+    mail_source: str
+    smtp_host: str
+    smtp_port: int
+    smtp_max_bytes: int
+    smtp_domains: tuple[str, ...]
+    page_size: int
+    log_level: str
+    log_format: str
+    instance_id: str
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.app_id)
+
+    def __repr__(self) -> str:  # secrets never reach a log line
+        secret = {attr for _, attr, _, _, is_secret, _, _ in SPEC if is_secret}
+        shown = ", ".join(f"{f.name}={'***' if f.name in secret and getattr(self, f.name) else getattr(self, f.name)!r}"
+                          for f in fields(self))
+        return f"Settings({shown})"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, attr, default, parse, _, _, _ in SPEC:
+        raw = env.get(name, default)
+        try:
+            values[attr] = parse(raw)
+        except ValueError as error:
+            problems.append(f"{name}={raw!r}: {error}")
+    if problems:
+        raise SettingsError(problems)
+    settings = Settings(**values)
+    problems = _cross_checks(settings)
+    if problems:
+        raise SettingsError(problems)
+    if not settings.instance_id:
+        settings = Settings(**(values | {"instance_id": f"{socket.gethostname()}-{os.getpid()}"}))
+    return settings
+
+
+def _cross_checks(s: Settings) -> list[str]:
+    problems = []
+    if not s.app_id and not _is_loopback(s.host):
+        problems.append(f"ROOTMAIL_HOST={s.host!r}: without MicrosoftAppId the bot has no authentication and "
+                        "may only bind to loopback (127.0.0.1)")
+    if s.app_type == "MultiTenant" and s.app_id and not s.app_password:
+        problems.append("MicrosoftAppPassword: required with MicrosoftAppId for MultiTenant")
+    if s.app_type == "SingleTenant" and not (s.app_id and s.app_password and s.app_tenant_id):
+        problems.append("SingleTenant needs MicrosoftAppId, MicrosoftAppPassword and MicrosoftAppTenantId")
+    if s.app_type == "UserAssignedMSI" and not (s.app_id and s.app_tenant_id):
+        problems.append("UserAssignedMSI needs MicrosoftAppId and MicrosoftAppTenantId")
+    if s.store_url == "cosmos" and not s.cosmos_endpoint:
+        problems.append("ROOTMAIL_COSMOS_ENDPOINT: required with ROOTMAIL_STORE=cosmos")
+    if not s.pool_file.is_file():
+        problems.append(f"ROOTMAIL_POOL_FILE={str(s.pool_file)!r}: file not found")
+    if s.mail_source == "smtp" and not _is_loopback(s.smtp_host) and not s.smtp_domains:
+        problems.append("ROOTMAIL_SMTP_DOMAINS: required when the SMTP inbox listens beyond loopback")
+    return problems

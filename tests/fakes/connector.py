@@ -1,0 +1,79 @@
+"""A fake Bot Connector on a random loopback port: the /v3/conversations wire format, recorded, with injectable faults."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to: str | None
+    activity_id: str
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [a["content"] for a in self.activity.get("attachments") or []
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+
+@dataclass
+class FakeConnector:
+    """Records every activity the bot sends. `faults` is a queue of (status, headers) answers to give
+    before answering normally again; a status of 0 means hang until the client gives up."""
+
+    sent: list[Sent] = field(default_factory=list)
+    updated: list[Sent] = field(default_factory=list)
+    faults: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    requests: int = 0
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        return app
+
+    async def _fault(self) -> web.Response | None:
+        self.requests += 1
+        if not self.faults:
+            return None
+        status, headers = self.faults.pop(0)
+        if status == 0:
+            await asyncio.sleep(3600)
+        return web.json_response({"error": {"code": "Injected", "message": "injected fault"}},
+                                 status=status, headers=headers)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if fault := await self._fault():
+            return fault
+        activity = await request.json()
+        activity_id = f"activity-{next(self._ids)}"
+        record = Sent(request.match_info["cid"], activity, request.match_info.get("aid"), activity_id)
+        async with self._arrived:
+            self.sent.append(record)
+            self._arrived.notify_all()
+        return web.json_response({"id": activity_id})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        if fault := await self._fault():
+            return fault
+        activity = await request.json()
+        self.updated.append(Sent(request.match_info["cid"], activity, None, request.match_info["aid"]))
+        return web.json_response({"id": request.match_info["aid"]})
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Sent]:
+        """Wait until at least `count` activities were sent; return them all."""
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.sent) >= count), timeout)
+        return list(self.sent)
+
+    def in_conversation(self, conversation_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.conversation_id == conversation_id]

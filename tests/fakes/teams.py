@@ -1,0 +1,62 @@
+"""Builders of msteams-shaped activities, as Teams (and the Agents Playground) send them to a bot."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+_ids = itertools.count(1)
+
+BOT = {"id": "28:rootmail-bot", "name": "RootMail"}
+TENANT = "tenant-0001"
+
+
+@dataclass(frozen=True)
+class Where:
+    conversation_id: str
+    conversation_type: str  # personal | groupChat | channel
+    team_id: str = ""
+    team_name: str = ""
+    channel_name: str = ""
+
+
+ALICE = {"id": "29:alice", "name": "Alice Admin", "aadObjectId": "aad-alice"}
+BOB = {"id": "29:bob", "name": "Bob Builder", "aadObjectId": "aad-bob"}
+PLATFORM = Where("19:platform@thread.tacv2", "channel", "19:team-cloud@thread.tacv2", "Cloud Platform", "Platform")
+PAYMENTS = Where("19:payments@thread.tacv2", "channel", "19:team-pay@thread.tacv2", "Payments", "Payments Ops")
+PERSONAL = Where("a:personal-alice", "personal")
+
+
+def _base(where: Where, service_url: str, user: dict, **extra: Any) -> dict[str, Any]:
+    conversation: dict[str, Any] = {"id": where.conversation_id, "conversationType": where.conversation_type,
+                                    "tenantId": TENANT}
+    channel_data: dict[str, Any] = {"tenant": {"id": TENANT}}
+    if where.conversation_type == "channel":
+        conversation["isGroup"] = True
+        conversation["id"] = f"{where.conversation_id};messageid={next(_ids)}"
+        channel_data |= {"team": {"id": where.team_id, "name": where.team_name},
+                         "channel": {"id": where.conversation_id, "name": where.channel_name}}
+    return {"id": f"in-{next(_ids)}", "channelId": "msteams", "serviceUrl": service_url,
+            "timestamp": "2026-11-21T10:00:00.000Z", "from": user, "recipient": BOT,
+            "conversation": conversation, "channelData": channel_data, "locale": "en-US", **extra}
+
+
+def message(text: str, where: Where, service_url: str, user: dict = ALICE) -> dict[str, Any]:
+    if where.conversation_type != "personal":
+        text = f"<at>RootMail</at> {text}"
+        entities = [{"type": "mention", "text": "<at>RootMail</at>", "mentioned": BOT}]
+    else:
+        entities = []
+    return _base(where, service_url, user, type="message", text=text, textFormat="plain", entities=entities)
+
+
+def execute(verb: str, data: dict[str, Any], where: Where, service_url: str, user: dict = ALICE) -> dict[str, Any]:
+    """Action.Execute: an `adaptiveCard/action` invoke; inputs are merged into data, as Teams does."""
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    return _base(where, service_url, user, type="invoke", name="adaptiveCard/action", value=value,
+                 replyToId="activity-1")
+
+
+def submit(value: dict[str, Any], where: Where, service_url: str, user: dict = ALICE) -> dict[str, Any]:
+    """Action.Submit: a message activity carrying the data and inputs in `value`."""
+    return _base(where, service_url, user, type="message", value=value, replyToId="activity-1")

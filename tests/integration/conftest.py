@@ -1,0 +1,49 @@
+"""RootMail running in-process on a random port, talking to the fake Bot Connector."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from app import FORWARDER, STORE, create_app
+from tests.fakes import teams
+from tests.fakes.connector import FakeConnector
+
+
+@dataclass
+class Harness:
+    client: TestClient
+    connector: FakeConnector
+
+    @property
+    def store(self):
+        return self.client.app[STORE]
+
+    @property
+    def forwarder(self):
+        return self.client.app[FORWARDER]
+
+    async def say(self, text: str, where=teams.PLATFORM, user=teams.ALICE) -> dict[str, Any]:
+        """Send a message; return the card the bot replied with."""
+        before = len(self.connector.sent)
+        response = await self.client.post("/api/messages", json=teams.message(text, where, self.connector.url, user))
+        assert response.status in (200, 201), await response.text()
+        sent = await self.connector.wait_for(before + 1)
+        return sent[before].cards[0]
+
+    async def execute(self, verb: str, data: dict[str, Any], where=teams.PLATFORM, user=teams.ALICE) -> dict[str, Any]:
+        """Press an Action.Execute button; return the card that replaces it."""
+        response = await self.client.post("/api/messages",
+                                          json=teams.execute(verb, data, where, self.connector.url, user))
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+        return body["value"]
+
+
+@pytest.fixture
+async def rootmail(aiohttp_client, connector, make_settings):
+    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id))
+    return Harness(await aiohttp_client(app), connector)
