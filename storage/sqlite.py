@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def _key(address: str) -> str:
+    """Addresses are unique whatever their case: the key column holds the normalized form."""
+    return address.strip().lower()
+
+
 @asynccontextmanager
 async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
     if str(path) != ":memory:":
@@ -126,7 +131,7 @@ class SqliteStore:
             try:
                 await self._db.execute(
                     "INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, 1)",
-                    (record.address, record.owner.conversation_id, record.account_name.lower(), record.account_id,
+                    (_key(record.address), record.owner.conversation_id, record.account_name.lower(), record.account_id,
                      record.request_id, dumps(address_to_dict(record))))
             except sqlite3.IntegrityError:
                 raise await self._uniqueness_error(record) from None
@@ -145,7 +150,7 @@ class SqliteStore:
         return address_from_dict(json.loads(row["body"]), str(row["version"])) if row else None
 
     async def get_address(self, address: str) -> RootAddress | None:
-        return await self._address_where("address = ?", address.strip().lower())
+        return await self._address_where("address = ?", _key(address))
 
     async def get_by_account_id(self, account_id: str) -> RootAddress | None:
         return await self._address_where("account_id = ?", account_id)
@@ -176,7 +181,7 @@ class SqliteStore:
                     "UPDATE addresses SET owner = ?, account_name = ?, account_id = ?, body = ?, version = version + 1 "
                     "WHERE address = ? AND version = ?",
                     (record.owner.conversation_id, record.account_name.lower(), record.account_id,
-                     dumps(address_to_dict(record)), record.address, int(record.etag or 0)))
+                     dumps(address_to_dict(record)), _key(record.address), int(record.etag or 0)))
             except sqlite3.IntegrityError:
                 holder = await self.get_by_account_id(record.account_id)
                 raise AccountIdTaken(record.account_id, holder.address if holder else "another address") from None
