@@ -14,7 +14,7 @@ run: $(VENV)/.runtime node_modules/.installed
 test: $(VENV)/.dev node_modules/.installed /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-package: $(VENV)/.runtime
+package: $(VENV)/.runtime node_modules/.installed
 	$(PY) -m manifest.package
 
 demo-mail: $(VENV)/.runtime

@@ -5,36 +5,9 @@
 "use strict";
 
 const fs = require("fs");
-const Module = require("module");
 const path = require("path");
 
 const PACKAGE = "@microsoft/app-manifest";
-
-// @microsoft/app-manifest 1.1.2 requires fs-extra at run time but lists it only as a devDependency,
-// so npm does not install it. When it is missing, stand in with the few calls the package makes.
-function provideFsExtraIfMissing() {
-  const shimId = path.join(__dirname, "fs-extra-shim");
-  const resolve = Module._resolveFilename;
-  Module._resolveFilename = function (request, ...rest) {
-    if (request !== "fs-extra") return resolve.call(this, request, ...rest);
-    try {
-      return resolve.call(this, request, ...rest);
-    } catch {
-      return shimId;
-    }
-  };
-  const shim = new Module(shimId);
-  shim.loaded = true;
-  shim.exports = {
-    pathExists: (file) => fs.promises.access(file).then(() => true, () => false),
-    readFile: fs.promises.readFile,
-    readFileSync: fs.readFileSync,
-    writeFile: fs.promises.writeFile,
-    writeJson: (file, value, options = {}) =>
-      fs.promises.writeFile(file, JSON.stringify(value, null, options.spaces) + "\n"),
-  };
-  require.cache[shimId] = shim;
-}
 
 function report(schema, errors, code) {
   process.stdout.write(JSON.stringify({ schema, errors }) + "\n");
@@ -49,7 +22,6 @@ function isBundled(AppManifestUtils, schemaUrl) {
 }
 
 async function main() {
-  provideFsExtraIfMissing();
   let AppManifestUtils;
   try {
     ({ AppManifestUtils } = require(PACKAGE));
