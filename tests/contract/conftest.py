@@ -20,7 +20,7 @@ OTHER_TEAM = Owner("19:payments@thread.tacv2", "Payments", "19:team-pay@thread.t
 ALICE = Person("29:alice", "Alice", "aad-alice")
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("cosmos", marks=pytest.mark.cosmos)])
 async def store(request, tmp_path) -> AsyncIterator[Store]:
     if request.param == "sqlite":
         async with open_sqlite(tmp_path / "contract.db") as sqlite:

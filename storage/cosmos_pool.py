@@ -1,0 +1,93 @@
+"""The mailbox pool on Cosmos DB: mailbox documents, and alias documents handed out by etag-conditioned replace."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from core.model import Mailbox
+from storage.cosmos_calls import Docs, params
+from storage.cosmos_docs import (MAILBOXES_PK, address_key, alias_doc, aliases_pk, escape, mailbox_doc,
+                                 mailbox_from_doc, normalize)
+
+CANDIDATES = 32  # free aliases read per round; claimers race on random ones, so 50 at once rarely collide
+TRIES = 4  # replaces per round: after a few lost races the list is stale, so read it again
+ROUNDS = 12
+CHUNK = 200  # values per ARRAY_CONTAINS query
+WRITERS = 16
+
+
+class AliasPool:
+    def __init__(self, pool: Docs, addresses: Docs):
+        self._pool, self._addresses = pool, addresses
+        self._home: dict[str, str] = {}  # alias -> mailbox, learned on claim: aliases never change mailbox
+
+    async def save_mailbox(self, mailbox: Mailbox) -> None:
+        await self._pool.upsert(mailbox_doc(mailbox))
+
+    async def mailboxes(self) -> list[Mailbox]:
+        docs = await self._pool.query("SELECT * FROM c WHERE c.pk = @pk", params(pk=MAILBOXES_PK), MAILBOXES_PK)
+        return sorted((mailbox_from_doc(d) for d in docs), key=lambda m: m.address)
+
+    async def add(self, mailbox: str, aliases: list[str]) -> int:
+        pk = aliases_pk(mailbox)
+        known = set(await self._pool.query("SELECT VALUE c.alias FROM c WHERE c.pk = @pk", params(pk=pk), pk))
+        new = [a for a in dict.fromkeys(aliases) if a not in known]
+        if new:
+            known_elsewhere = await self._in_chunks(
+                self._pool, "SELECT VALUE c.alias FROM c WHERE c.type = 'alias' AND ARRAY_CONTAINS(@values, c.alias)",
+                new)
+            used = await self._in_chunks(
+                self._addresses,
+                "SELECT VALUE c.address_lc FROM c WHERE c.type = 'address' AND ARRAY_CONTAINS(@values, c.address_lc)",
+                [normalize(a) for a in new])
+            new = [a for a in new if a not in known_elsewhere and normalize(a) not in used]
+        gate = asyncio.Semaphore(WRITERS)
+
+        async def create(alias: str) -> bool:
+            async with gate:
+                return await self._pool.create(alias_doc(mailbox, alias)) is not None
+
+        return sum(await asyncio.gather(*(create(a) for a in new)))
+
+    @staticmethod
+    async def _in_chunks(docs: Docs, sql: str, values: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(values), CHUNK):
+            found.update(await docs.query(sql, params(values=values[start:start + CHUNK])))
+        return found
+
+    async def claim(self, mailbox: str) -> str | None:
+        pk = aliases_pk(mailbox)
+        for _ in range(ROUNDS):
+            free = await self._pool.query(
+                f"SELECT TOP {CANDIDATES} * FROM c WHERE c.pk = @pk AND c.state = 'free' ORDER BY c.alias",
+                params(pk=pk), pk)
+            if not free:
+                return None
+            for doc in random.sample(free, min(TRIES, len(free))):
+                if await self._pool.replace({**doc, "state": "claimed", "claimed_at": time.time()}, doc["_etag"]):
+                    self._home[doc["alias"]] = mailbox
+                    return doc["alias"]
+        return None
+
+    async def release(self, alias: str) -> None:
+        if alias in self._home:
+            found = await self._pool.read(escape(alias), aliases_pk(self._home[alias]))
+            docs = [found] if found else []
+        else:
+            docs = await self._pool.query("SELECT * FROM c WHERE c.type = 'alias' AND c.alias = @alias",
+                                          params(alias=alias))
+        claimed = [d for d in docs if d["state"] == "claimed"]
+        if not claimed:
+            return
+        key = address_key(alias)
+        if await self._addresses.read(key, key) is not None:
+            return  # an address was made from it: it stays out of the pool for good
+        for doc in claimed:
+            await self._pool.replace({**doc, "state": "free"}, doc["_etag"])
+
+    async def free_count(self, mailbox: str) -> int:
+        pk = aliases_pk(mailbox)
+        return await self._pool.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk AND c.state = 'free'",
+                                       params(pk=pk), pk)

@@ -1,0 +1,238 @@
+"""CosmosStore: the Store protocol on four Cosmos DB containers (the design is in storage/cosmos.py)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from datetime import datetime
+
+from core.errors import (AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, RootMailError,
+                         StoreUnavailable)
+from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
+from storage.codec import when
+from storage.cosmos_calls import Docs, params, translated
+from storage.cosmos_docs import (address_doc, address_from_doc, address_key, audit_doc, audit_from_doc, audit_pk,
+                                 conversation_doc, conversation_from_doc, conversation_key, decode_token,
+                                 encode_token, escape, flag_doc, flag_key, mail_doc, mail_from_doc, mail_pk)
+from storage.cosmos_pool import AliasPool
+from storage.cosmos_unique import Claim, UniqueValues, ValueTaken
+
+logger = logging.getLogger(__name__)
+
+_ADDRESSES = "SELECT {top} * FROM c WHERE c.type = 'address' AND {where} ORDER BY c.sort_key"
+_DUE = ("SELECT TOP {limit} * FROM c WHERE c.type = 'mail' AND c.state IN ('received', 'failed') "
+        "AND c.next_attempt_at <= @now AND (IS_NULL(c.lease_until) OR c.lease_until <= @now "
+        "OR c.lease_owner = @owner) ORDER BY c.next_attempt_at")
+
+
+class CosmosStore:
+    def __init__(self, addresses: Docs, pool: Docs, mails: Docs, meta: Docs, claim_grace: float):
+        self._addresses, self._mails, self._meta = addresses, mails, meta
+        self._pool = AliasPool(pool, addresses)
+        self._unique = UniqueValues(addresses, claim_grace)
+        self._last_ns = 0
+
+    async def ping(self) -> None:
+        with translated("checking that Cosmos DB answers"):
+            await self._addresses.container.read(timeout=10)
+
+    # --- mailbox pool -------------------------------------------------------------------
+    async def save_mailbox(self, mailbox: Mailbox) -> None:
+        await self._pool.save_mailbox(mailbox)
+
+    async def mailboxes(self) -> list[Mailbox]:
+        return await self._pool.mailboxes()
+
+    async def add_aliases(self, mailbox: str, aliases: list[str]) -> int:
+        return await self._pool.add(mailbox, aliases)
+
+    async def claim_alias(self, mailbox: str) -> str | None:
+        return await self._pool.claim(mailbox)
+
+    async def release_alias(self, alias: str) -> None:
+        await self._pool.release(alias)
+
+    async def free_alias_count(self, mailbox: str) -> int:
+        return await self._pool.free_count(mailbox)
+
+    # --- root addresses -----------------------------------------------------------------
+    async def create_address(self, record: RootAddress) -> RootAddress:
+        claims: list[Claim] = []
+        try:
+            if record.request_id:
+                claims.append(await self._take("request", record.request_id, record.address))
+            if record.account_id:
+                claims.append(await self._take("account", record.account_id, record.address))
+            created = await self._addresses.create(address_doc(record))
+            if created is None:
+                raise AddressTaken(f"{record.address} is already taken; addresses are never reused.")
+        except BaseException:
+            await self._undo(claims)
+            raise
+        return address_from_doc(created)
+
+    async def _take(self, kind: str, value: str, address: str) -> Claim:
+        field = f"{kind}_id"
+
+        async def committed(holder: str) -> bool:
+            doc = await self._address_doc(holder)
+            return doc is not None and doc.get(field) == value
+        try:
+            return await self._unique.take(kind, value, address, committed)
+        except ValueTaken as taken:
+            if kind == "request":
+                raise DuplicateRequest(taken.holder) from None
+            raise AccountIdTaken(value, taken.holder) from None
+
+    async def _undo(self, claims: list[Claim]) -> None:
+        for claim in claims:
+            try:
+                await self._unique.undo(claim)
+            except RootMailError:
+                logger.warning("could not undo a uniqueness claim; it expires by itself", extra={"claim": claim.key})
+
+    async def _address_doc(self, address: str) -> dict | None:
+        key = address_key(address)
+        doc = await self._addresses.read(key, key)
+        return doc if doc and doc.get("type") == "address" else None
+
+    async def get_address(self, address: str) -> RootAddress | None:
+        doc = await self._address_doc(address)
+        return address_from_doc(doc) if doc else None
+
+    async def _by_claim(self, kind: str, value: str) -> RootAddress | None:
+        holder = await self._unique.holder(kind, value)
+        record = await self.get_address(holder) if holder else None
+        return record if record and getattr(record, f"{kind}_id") == value else None
+
+    async def get_by_account_id(self, account_id: str) -> RootAddress | None:
+        return await self._by_claim("account", account_id)
+
+    async def get_by_request_id(self, request_id: str) -> RootAddress | None:
+        return await self._by_claim("request", request_id)
+
+    async def search_addresses(self, fragment: str, limit: int) -> list[RootAddress]:
+        if limit <= 0:
+            return []
+        sql = _ADDRESSES.format(top=f"TOP {int(limit)}",
+                                where="(CONTAINS(c.name_lc, @fragment) OR CONTAINS(c.address_lc, @fragment))")
+        return [address_from_doc(d) for d in await self._addresses.query(sql, params(fragment=fragment.lower()))]
+
+    async def list_by_owner(self, conversation_id: str, page_size: int, continuation: str | None = None) -> Page:
+        sql = _ADDRESSES.format(top=f"TOP {int(page_size) + 1}", where="c.owner_id = @owner AND c.sort_key > @after")
+        docs = await self._addresses.query(sql, params(owner=conversation_id, after=decode_token(continuation)))
+        items = docs[:page_size]
+        token = encode_token(items[-1]["sort_key"]) if len(docs) > page_size else None
+        return Page([address_from_doc(d) for d in items], token)
+
+    async def update_address(self, record: RootAddress) -> RootAddress:
+        current = await self._address_doc(record.address)
+        if current is None:
+            raise NotFound(f"RootMail does not know the address {record.address}.")
+        if record.etag is None or current["_etag"] != record.etag:
+            raise Conflict(f"{record.address} was changed by someone else.")
+        old, new = current.get("account_id"), record.account_id
+        claims: list[Claim] = []
+        try:
+            if new and new != old:
+                claims.append(await self._take("account", new, record.address))
+            # the request id is fixed at allocation: its claim points here whatever the caller sends
+            replaced = await self._addresses.replace({**address_doc(record), "request_id": current.get("request_id")},
+                                                     record.etag)
+            if replaced is None:
+                raise Conflict(f"{record.address} was changed by someone else.")
+        except BaseException:
+            await self._undo(claims)
+            raise
+        if old and old != new:
+            await self._unique.release("account", old, record.address)
+        return address_from_doc(replaced)
+
+    async def count_addresses(self) -> int:
+        return await self._addresses.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'address'")
+
+    # --- inbound mail -------------------------------------------------------------------
+    async def record_mail(self, mail: InboundMail) -> bool:
+        return await self._mails.create(mail_doc(mail)) is not None
+
+    async def get_mail(self, key: str) -> InboundMail | None:
+        docs = await self._mails.query("SELECT * FROM c WHERE c.id = @id", params(id=escape(key)))
+        return mail_from_doc(docs[0]) if docs else None
+
+    async def claim_due_mails(self, now: datetime, owner: str, lease_until: datetime, limit: int) -> list[InboundMail]:
+        if limit <= 0:
+            return []
+        due = await self._mails.query(_DUE.format(limit=int(limit)), params(now=when(now), owner=owner))
+        leased = await asyncio.gather(*(self._lease(doc, owner, lease_until) for doc in due))
+        return sorted((m for m in leased if m), key=lambda m: m.next_attempt_at)
+
+    async def _lease(self, doc: dict, owner: str, lease_until: datetime) -> InboundMail | None:
+        try:
+            leased = await self._mails.replace({**doc, "lease_owner": owner, "lease_until": when(lease_until)},
+                                               doc["_etag"])
+        except NotFound:
+            return None
+        return mail_from_doc(leased) if leased else None
+
+    async def update_mail(self, mail: InboundMail) -> InboundMail:
+        try:
+            replaced = await self._mails.replace(mail_doc(mail), mail.etag) if mail.etag else None
+        except NotFound:
+            replaced = None
+        if replaced is None:
+            if await self.get_mail(mail.key) is None:
+                raise NotFound(f"no mail {mail.key}")
+            raise Conflict(f"mail {mail.key} was changed by someone else")
+        return mail_from_doc(replaced)
+
+    async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
+        if limit <= 0:
+            return []
+        pk = mail_pk(address)
+        docs = await self._mails.query(f"SELECT TOP {int(limit)} * FROM c WHERE c.pk = @pk ORDER BY c.received_at DESC",
+                                       params(pk=pk), pk)
+        return [mail_from_doc(d) for d in docs]
+
+    async def count_mails(self, state: str | None = None) -> int:
+        if state is None:
+            return await self._mails.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'mail'")
+        return await self._mails.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'mail' AND c.state = @state",
+                                        params(state=state))
+
+    # --- conversations, audit and flags -------------------------------------------------
+    async def save_conversation(self, owner: Owner) -> None:
+        await self._meta.upsert(conversation_doc(owner))
+
+    async def get_conversation(self, conversation_id: str) -> Owner | None:
+        key = conversation_key(conversation_id)
+        doc = await self._meta.read(key, key)
+        return conversation_from_doc(doc) if doc else None
+
+    async def append_audit(self, event: AuditEvent) -> None:
+        self._last_ns = max(time.time_ns(), self._last_ns + 1)  # ties keep append order within this instance
+        if await self._meta.create(audit_doc(event, f"{self._last_ns:020d}-{secrets.token_hex(4)}")) is None:
+            raise StoreUnavailable("An audit event id was already used; nothing was written.")
+
+    async def audit_for(self, subject: str, limit: int) -> list[AuditEvent]:
+        if limit <= 0:
+            return []
+        pk = audit_pk(subject)
+        docs = await self._meta.query(f"SELECT TOP {int(limit)} * FROM c WHERE c.pk = @pk ORDER BY c.seq DESC",
+                                      params(pk=pk), pk)
+        return [audit_from_doc(d) for d in docs]
+
+    async def get_flag(self, name: str) -> str | None:
+        key = flag_key(name)
+        doc = await self._meta.read(key, key)
+        return doc["value"] if doc else None
+
+    async def set_flag(self, name: str, value: str) -> None:
+        await self._meta.upsert(flag_doc(name, value))
+
+    async def add_flag(self, name: str, value: str) -> bool:
+        return await self._meta.create(flag_doc(name, value)) is not None
+
+    async def delete_flag(self, name: str) -> None:
+        key = flag_key(name)
+        await self._meta.delete(key, key)
