@@ -33,9 +33,10 @@ from typing import Any, AsyncIterator
 
 from azure.cosmos import PartitionKey
 from azure.cosmos.aio import CosmosClient, DatabaseProxy
+from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from core.errors import StoreUnavailable
-from storage.cosmos_calls import Docs, translated
+from storage.cosmos_calls import NOT_FOUND, Docs, translated
 from storage.cosmos_docs import ADDRESSES, MAILS, META, PARTITION_KEY_PATH, POOL, indexing_policy
 from storage.cosmos_store import CosmosStore
 
@@ -92,12 +93,19 @@ async def _container(database: DatabaseProxy, settings: CosmosSettings, name: st
     """The container, created when asked to; its properties are read once here, which also proves it exists."""
     full_name = settings.container_prefix + name
     with translated(f"opening container {full_name} in database {settings.database}"):
-        if settings.create_if_missing:
-            container = await database.create_container_if_not_exists(
-                full_name, PartitionKey(PARTITION_KEY_PATH), indexing_policy=indexing_policy(name))
-        else:
-            container = database.get_container_client(full_name)
-        properties = await container.read()
+        try:
+            if settings.create_if_missing:
+                container = await database.create_container_if_not_exists(
+                    full_name, PartitionKey(PARTITION_KEY_PATH), indexing_policy=indexing_policy(name))
+            else:
+                container = database.get_container_client(full_name)
+            properties = await container.read()
+        except CosmosHttpResponseError as error:
+            if error.status_code != NOT_FOUND:
+                raise
+            raise StoreUnavailable(
+                f"Cosmos DB container {full_name} in database {settings.database} does not exist. Create it "
+                f"(partition key {PARTITION_KEY_PATH}, see storage/cosmos.py) or allow RootMail to create it.") from None
     paths = properties.get("partitionKey", {}).get("paths", [])
     if paths != [PARTITION_KEY_PATH]:
         raise StoreUnavailable(f"Cosmos DB container {full_name} is partitioned by {paths}; RootMail needs "

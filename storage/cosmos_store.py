@@ -16,6 +16,7 @@ from storage.cosmos_docs import (address_doc, address_from_doc, address_key, aud
                                  conversation_doc, conversation_from_doc, conversation_key, decode_token,
                                  encode_token, escape, flag_doc, flag_key, mail_doc, mail_from_doc, mail_pk)
 from storage.cosmos_pool import AliasPool
+from storage.cosmos_transfer import CosmosTransfer
 from storage.cosmos_unique import Claim, UniqueValues, ValueTaken
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,9 @@ _DUE = ("SELECT TOP {limit} * FROM c WHERE c.type = 'mail' AND c.state IN ('rece
         "OR c.lease_owner = @owner) ORDER BY c.next_attempt_at")
 
 
-class CosmosStore:
+class CosmosStore(CosmosTransfer):
     def __init__(self, addresses: Docs, pool: Docs, mails: Docs, meta: Docs, claim_grace: float):
-        self._addresses, self._mails, self._meta = addresses, mails, meta
+        self._addresses, self._mails, self._meta, self._pool_docs = addresses, mails, meta, pool
         self._pool = AliasPool(pool, addresses)
         self._unique = UniqueValues(addresses, claim_grace)
         self._last_ns = 0
