@@ -64,6 +64,10 @@ class Docs:
     def __init__(self, container: ContainerProxy, name: str, timeout: float):
         self.container, self.name, self._timeout = container, name, timeout
 
+    async def properties(self) -> dict[str, Any]:
+        with translated(f"reading container {self.name}"):
+            return await self.container.read(timeout=self._timeout)
+
     async def read(self, id: str, pk: str) -> dict[str, Any] | None:
         with translated(f"reading {self.name}/{id}"):
             try:

@@ -11,7 +11,7 @@ from core.errors import (AccountIdTaken, AddressTaken, Conflict, DuplicateReques
                          StoreUnavailable)
 from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
 from storage.codec import when
-from storage.cosmos_calls import Docs, params, translated
+from storage.cosmos_calls import Docs, params
 from storage.cosmos_docs import (address_doc, address_from_doc, address_key, audit_doc, audit_from_doc, audit_pk,
                                  conversation_doc, conversation_from_doc, conversation_key, decode_token,
                                  encode_token, escape, flag_doc, flag_key, mail_doc, mail_from_doc, mail_pk)
@@ -35,8 +35,7 @@ class CosmosStore(CosmosTransfer):
         self._last_ns = 0
 
     async def ping(self) -> None:
-        with translated("checking that Cosmos DB answers"):
-            await self._addresses.container.read(timeout=10)
+        await self._addresses.properties()
 
     # --- mailbox pool -------------------------------------------------------------------
     async def save_mailbox(self, mailbox: Mailbox) -> None:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Iterator
+from urllib.parse import urlparse
 
 import pytest
 
@@ -32,6 +33,23 @@ class CosmosServer:
     key: str
     ca_file: Path
     log_file: Path
+
+
+class RequestLog:
+    """Every HTTP request a CosmosClient sends (retries included): pass `client_options()` to open_cosmos."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+
+    def client_options(self) -> dict:
+        return {"raw_request_hook": self._record}
+
+    def _record(self, pipeline_request) -> None:
+        request = pipeline_request.http_request
+        self.requests.append((request.method, urlparse(request.url).path))
+
+    def count(self) -> int:
+        return len(self.requests)
 
 
 def unavailable_reason() -> str | None:

@@ -32,16 +32,17 @@ async def store(request, tmp_path) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def cosmos_test_store(server: CosmosServer, **options) -> AsyncIterator[Store]:
+async def cosmos_test_store(server: CosmosServer, client_options: dict | None = None,
+                            **settings_values) -> AsyncIterator[Store]:
     """A CosmosStore on its own fresh database, dropped afterwards, so tests never see each other's data."""
     from azure.cosmos.aio import CosmosClient
 
     from storage.cosmos import CosmosSettings, open_cosmos
 
     settings = CosmosSettings(endpoint=server.endpoint, key=server.key, database=f"contract-{uuid.uuid4().hex[:12]}",
-                              create_if_missing=True, **options)
+                              create_if_missing=True, **settings_values)
     try:
-        async with open_cosmos(settings) as cosmos:
+        async with open_cosmos(settings, **(client_options or {})) as cosmos:
             yield cosmos
     finally:
         async with CosmosClient(server.endpoint, server.key) as client:

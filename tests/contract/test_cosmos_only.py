@@ -1,0 +1,127 @@
+"""What only the Cosmos DB store has to get right: request budgets, abandoned claims, throttling and outages."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+import pytest
+from azure.core.pipeline.transport import AioHttpTransport
+
+from core.allocation import Allocator, load_pool
+from core.errors import DuplicateRequest, StoreUnavailable
+from core.model import Mailbox, Strategy
+from core.rules import NewAddressRequest
+from storage.cosmos import CosmosSettings, open_cosmos
+from storage.cosmos_docs import claim_doc
+from tests.contract.conftest import ALICE, T0, TEAM, address, cosmos_test_store
+from tests.cosmos_server import RequestLog, running_cosmos_server
+
+pytestmark = pytest.mark.cosmos
+
+
+async def test_lookups_and_the_allocation_write_take_at_most_three_requests(cosmos_server):
+    log = RequestLog()
+    async with cosmos_test_store(cosmos_server, log.client_options()) as store:
+        await store.create_address(address("aws+warm-up@example.com"))  # the SDK's first-use reads
+
+        costs = {}
+        for name, call in [
+            ("create", lambda: store.create_address(address(account_id="111122223333", request_id="req-1"))),
+            ("by address", lambda: store.get_address("AWS+Billing@example.com")),
+            ("by account id", lambda: store.get_by_account_id("111122223333")),
+            ("by request id", lambda: store.get_by_request_id("req-1")),
+            ("missing address", lambda: store.get_address("aws+nobody@example.com")),
+            ("missing request id", lambda: store.get_by_request_id("req-unknown")),
+        ]:
+            before = log.count()
+            await call()
+            costs[name] = log.count() - before
+
+    assert costs == {"create": 3, "by address": 1, "by account id": 2, "by request id": 2, "missing address": 1,
+                     "missing request id": 1}
+
+
+async def test_a_whole_allocation_stays_within_its_request_budget(cosmos_server):
+    log = RequestLog()
+    async with cosmos_test_store(cosmos_server, log.client_options()) as store:
+        await load_pool(store, [(Mailbox("pool@example.com", Strategy.ALIAS), [f"a-{i}@example.com" for i in range(50)])],
+                        low_watermark=5)
+        counter = itertools.count()
+        allocate = Allocator(store, lambda: T0, lambda: f"{next(counter):04x}", low_watermark=5).allocate
+        await allocate(NewAddressRequest("Warm Up", "production", "x", None, "req-0"), TEAM, ALICE)
+
+        before = log.count()
+        await allocate(NewAddressRequest("Billing", "production", "x", None, "req-1"), TEAM, ALICE)
+
+    # request id check, mailboxes, free count, alias query + replace, request claim, address, free count, audit
+    assert log.count() - before == 9
+
+
+async def test_an_abandoned_request_claim_is_invisible_and_taken_over(cosmos_server):
+    async with cosmos_test_store(cosmos_server) as store:
+        abandoned = claim_doc("request", "req-9", "aws+crashed@example.com", time.time() - 3600)
+        await store._addresses.create(abandoned)  # a writer claimed, then died before writing its address
+
+        assert await store.get_by_request_id("req-9") is None
+        created = await store.create_address(address("aws+retry@example.com", request_id="req-9"))
+
+        assert (await store.get_by_request_id("req-9")).address == created.address
+        with pytest.raises(DuplicateRequest) as duplicate:
+            await store.create_address(address("aws+third@example.com", request_id="req-9"))
+        assert duplicate.value.address == "aws+retry@example.com"
+
+
+async def test_a_claim_left_by_an_earlier_try_of_the_same_address_is_reused(cosmos_server):
+    async with cosmos_test_store(cosmos_server) as store:
+        await store._addresses.create(claim_doc("account", "111122223333", "aws+billing@example.com", time.time()))
+
+        await store.create_address(address("aws+billing@example.com", account_id="111122223333"))
+
+        assert (await store.get_by_account_id("111122223333")).address == "aws+billing@example.com"
+
+
+class Throttling(AioHttpTransport):
+    """Answers 429 (with the service's retry-after header) for the first `times` reads of a document."""
+
+    def __init__(self, times: int):
+        super().__init__()
+        self.left = times
+
+    async def send(self, request, **kwargs):
+        response = await super().send(request, **kwargs)
+        if request.method == "GET" and "/docs/" in request.url and self.left > 0:
+            self.left -= 1
+            response.status_code = 429
+            response.headers["x-ms-retry-after-ms"] = "5"
+        return response
+
+
+async def test_throttled_calls_are_retried_within_bounds(cosmos_server):
+    async with cosmos_test_store(cosmos_server, {"transport": Throttling(2)}, throttle_retries=3) as store:
+        await store.create_address(address())
+
+        assert (await store.get_address("aws+billing@example.com")).account_name == "Billing Prod"
+
+
+async def test_throttling_beyond_the_bound_is_store_unavailable(cosmos_server):
+    async with cosmos_test_store(cosmos_server, {"transport": Throttling(1000)}, throttle_retries=2) as store:
+        with pytest.raises(StoreUnavailable, match="429"):
+            await store.get_address("aws+billing@example.com")
+
+
+async def test_a_store_that_went_away_is_unavailable_quickly():
+    server_running = running_cosmos_server()
+    server = await asyncio.to_thread(server_running.__enter__)
+    settings = CosmosSettings(server.endpoint, server.key, database="gone", create_if_missing=True, timeout=1.0,
+                              claim_grace=10.0)
+    async with open_cosmos(settings) as store:
+        await store.ping()
+        await asyncio.to_thread(server_running.__exit__, None, None, None)
+
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.get_address("aws+billing@example.com")
+        with pytest.raises(StoreUnavailable):
+            await store.ping()
+        assert time.monotonic() - started < 6  # two calls, each bounded by the 1 s timeout (plus slack)
