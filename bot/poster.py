@@ -37,14 +37,23 @@ class BotPoster:
             raise PostFailed(f"no conversation reference stored for {owner.conversation_id}", permanent=True)
         reference = ConversationReference().deserialize(owner.reference)
         sent: list[str] = []
+        failed: list[BaseException] = []
 
         async def send(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(card_message(card, summary[:120]))
+            # The adapter hands exceptions raised here to on_turn_error and swallows them, so a failed post
+            # would look like a success: keep the failure and raise it after the turn.
+            try:
+                response = await turn_context.send_activity(card_message(card, summary[:120]))
+            except Exception as error:  # translated below
+                failed.append(error)
+                return
             sent.append(response.id if response and response.id else "")
 
         try:
             await asyncio.wait_for(
                 self._adapter.continue_conversation(reference, send, self._app_id or None), self._timeout)
+            if failed:
+                raise failed[0]
         except ErrorResponseException as error:
             status = error.response.status_code if error.response is not None else 0
             headers = error.response.headers if error.response is not None else None
@@ -54,4 +63,8 @@ class BotPoster:
             raise PostFailed(f"Bot Connector did not answer within {self._timeout:g} s") from None
         except (ClientRequestError, OSError) as error:
             raise PostFailed(f"Bot Connector unreachable: {type(error).__name__}") from None
-        return sent[0] if sent else ""
+        except Exception as error:
+            raise PostFailed(f"posting failed: {type(error).__name__}") from None
+        if not sent:
+            raise PostFailed("the Bot Connector accepted nothing")
+        return sent[0]

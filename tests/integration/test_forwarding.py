@@ -91,3 +91,18 @@ async def test_a_failing_channel_stays_visible_as_failed_and_is_not_dropped(root
     assert "503" in mail.last_error and mail.next_attempt_at > datetime.now(timezone.utc)
     card = await rootmail.say(f"lookup {address}")
     assert "failed" in text(card).lower()
+
+
+async def test_a_connector_that_hangs_times_out_and_the_mail_is_posted_later(rootmail):
+    from app import POSTER
+
+    address = await owned_address(rootmail)
+    rootmail.client.app[POSTER]._timeout = 0.3
+    rootmail.forwarder.base_backoff = 0.05
+    rootmail.connector.faults += [(0, {})]
+    before = len(rootmail.connector.sent)
+    await deliver(rootmail, aws_mail(), address)
+    await settled(rootmail, MailState.FORWARDED, timeout=15)
+    mail = (await rootmail.store.recent_mails(address, 1))[0]
+    assert mail.attempts == 2 and mail.activity_id
+    assert len(rootmail.connector.sent) == before + 1
