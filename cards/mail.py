@@ -1,0 +1,36 @@
+"""The card a received AWS root mail is forwarded as, into the owning conversation or the admin one."""
+from __future__ import annotations
+
+from cards import text as t
+from cards.address import lookup_action, retired_warning
+from cards.elements import Element, card, container, facts, heading, line, note, text
+from core.model import AddressState, InboundMail, RootAddress
+
+
+def mail_card(mail: InboundMail, record: RootAddress | None) -> Element:
+    body: list[Element] = []
+    if record is None:
+        body.append(container([
+            text("Mail for an address RootMail does not know", weight="Bolder", color="Attention"),
+            text("No root address record matches the recipient, so it is posted here for an admin. "
+                 "Check whether the address was created outside RootMail."),
+        ], style="attention"))
+    else:
+        body.append(note(f"AWS root mail for {t.clean(record.account_name, t.ACCOUNT_NAME)}"))
+        if record.state is AddressState.RETIRED:
+            body.append(retired_warning())
+    body += [
+        heading(mail.subject or "(no subject)", t.SUBJECT),
+        line(("Received", 10), mail.received_at, isSubtle=True, size="Small", spacing="None"),
+        facts(_facts(mail, record)),
+        container([text(mail.preview or "(no text)", t.PREVIEW, multiline=True)], style="emphasis"),
+    ]
+    return card(body, [lookup_action(mail.address)])
+
+
+def _facts(mail: InboundMail, record: RootAddress | None) -> list[tuple[str, object, int]]:
+    rows = [("From", mail.sender or "unknown sender", t.SENDER), ("To", mail.address, t.ADDRESS)]
+    if record is not None:
+        rows += [("Account name", record.account_name, t.ACCOUNT_NAME),
+                 ("AWS account id", record.account_id or "not linked", t.ACCOUNT_ID)]
+    return rows
