@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -29,6 +29,7 @@ class Forwarder:
     base_backoff: float = 2.0
     max_backoff: float = 3600.0
     concurrency: int = 8
+    _next_retry: datetime | None = field(default=None, init=False)
 
     async def run_once(self) -> int:
         """Post every mail that is due now; return how many were handled."""
@@ -55,9 +56,17 @@ class Forwarder:
                 continue
             wake.clear()
             try:
-                await asyncio.wait_for(wake.wait(), idle_seconds)
+                await asyncio.wait_for(wake.wait(), self._sleep_for(idle_seconds))
             except asyncio.TimeoutError:
                 pass
+
+    def _sleep_for(self, idle_seconds: float) -> float:
+        """Idle until new mail wakes us, or until the earliest retry this instance scheduled."""
+        if self._next_retry is None:
+            return idle_seconds
+        wait = (self._next_retry - self.clock()).total_seconds()
+        self._next_retry = None
+        return min(max(wait, 0.0), idle_seconds)
 
     async def _forward(self, mail: InboundMail) -> None:
         record = await self.store.get_address(mail.address)
@@ -93,14 +102,11 @@ class Forwarder:
             delay = max(delay, failure.retry_after)
         logger.warning("posting mail failed; will retry",
                        extra={"mail_key": mail.key, "attempts": attempts, "retry_in_s": delay, "reason": failure.reason})
+        retry_at = self.clock() + timedelta(seconds=delay)
+        self._next_retry = min(self._next_retry or retry_at, retry_at)
         failed = replace(mail, state=MailState.FAILED, attempts=attempts, last_error=failure.reason[:500],
-                         next_attempt_at=self.clock() + timedelta(seconds=delay), lease_owner="", lease_until=None)
+                         next_attempt_at=retry_at, lease_owner="", lease_until=None)
         try:
             await self.store.update_mail(failed)
         except Conflict:
             logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
-
-
-def is_waiting(mail: InboundMail, now: datetime) -> bool:
-    return mail.state in (MailState.RECEIVED, MailState.FAILED) and (
-        mail.next_attempt_at is None or mail.next_attempt_at <= now)

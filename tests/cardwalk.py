@@ -1,35 +1,18 @@
-"""Reading a card the way a person reads it: its text, its inputs, its buttons."""
+"""Reading a card the way a person reads it, on top of tests.cardcheck: its words, its inputs, its buttons."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
+from tests.cardcheck import _walk, actions, texts
 
 
 def text(card: dict[str, Any]) -> str:
-    """All the words on the card, Markdown escapes removed, one string."""
-    parts: list[str] = []
-    for node in walk(card):
-        for key in ("text", "title", "value", "label", "placeholder"):
-            if isinstance(node.get(key), str):
-                parts.append(node[key])
-    return "\n".join(parts).replace("\\", "")
+    """All the words a reader sees on the card, as one string."""
+    return "\n".join(texts(card))
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n["id"]: n for n in walk(card) if str(n.get("type", "")).startswith("Input.") and "id" in n}
-
-
-def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [n for n in walk(card) if str(n.get("type", "")).startswith("Action.")]
+    return {n["id"]: n for _, n in _walk(card, ()) if str(n.get("type", "")).startswith("Input.") and "id" in n}
 
 
 def action(card: dict[str, Any], verb: str) -> dict[str, Any]:

@@ -25,12 +25,14 @@ class Sent:
 @dataclass
 class FakeConnector:
     """Records every activity the bot sends. `faults` is a queue of (status, headers) answers to give
-    before answering normally again; a status of 0 means hang until the client gives up."""
+    before answering normally again; a status of 0 means hang for `hang_seconds`, longer than the
+    client waits, then answer 504 without posting (a gateway timeout)."""
 
     sent: list[Sent] = field(default_factory=list)
     updated: list[Sent] = field(default_factory=list)
     faults: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: int = 0
+    hang_seconds: float = 1.5
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -47,7 +49,8 @@ class FakeConnector:
             return None
         status, headers = self.faults.pop(0)
         if status == 0:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(self.hang_seconds)
+            status = 504
         return web.json_response({"error": {"code": "Injected", "message": "injected fault"}},
                                  status=status, headers=headers)
 

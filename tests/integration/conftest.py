@@ -1,13 +1,14 @@
 """RootMail running in-process on a random port, talking to the fake Bot Connector."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from app import FORWARDER, STORE, create_app
+from tests.cardcheck import validate_cards
 from tests.fakes import teams
 from tests.fakes.connector import FakeConnector
 
@@ -16,6 +17,10 @@ from tests.fakes.connector import FakeConnector
 class Harness:
     client: TestClient
     connector: FakeConnector
+    answered: list = field(default_factory=list)  # cards returned to Action.Execute
+
+    def every_card(self) -> list[dict[str, Any]]:
+        return [card for sent in self.connector.sent for card in sent.cards] + self.answered
 
     @property
     def store(self):
@@ -40,10 +45,16 @@ class Harness:
         assert response.status == 200, await response.text()
         body = await response.json()
         assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+        self.answered.append(body["value"])
         return body["value"]
 
 
 @pytest.fixture
 async def rootmail(aiohttp_client, connector, make_settings):
     app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id))
-    return Harness(await aiohttp_client(app), connector)
+    harness = Harness(await aiohttp_client(app), connector)
+    yield harness
+    cards = harness.every_card()
+    problems = {i: errors for i, errors in enumerate(validate_cards(cards)) if errors} if cards else {}
+    assert not problems, f"the bot sent cards Teams would reject: {problems}"
+

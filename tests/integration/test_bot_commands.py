@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.cardcheck import actions
 from tests.cardwalk import action, inputs, text
 from tests.fakes import teams
 
@@ -102,8 +103,7 @@ async def test_list_pages_through_the_channels_addresses(rootmail):
     more = action(first, "list.page")
     second = await rootmail.execute("list.page", more["data"])
     assert "acct-10" in text(second) and "acct-11" in text(second) and "acct-00" not in text(second)
-    assert not [a for a in __import__("tests.cardwalk", fromlist=["actions"]).actions(second)
-                if a.get("verb") == "list.page"]
+    assert not [a for a in actions(second) if a.get("verb") == "list.page"]
     elsewhere = await rootmail.say("list", teams.PAYMENTS)
     assert "acct-" not in text(elsewhere)
 
