@@ -23,7 +23,10 @@ def _text(value: str) -> str:
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
-        number = int(value)
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
         if not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}")
         return number
