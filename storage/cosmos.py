@@ -17,10 +17,15 @@ some characters in ids.
              pk "audit:<subject>" with a sortable id.
 
 Requests per operation, steady state: get_address 1; get_by_account_id / get_by_request_id 2 (claim, then the
-address it names); create_address 1 + one per unique id it carries (3 at most); update_address 2 (+2 when the
-account id changes). Queries that stay in one partition name it and also filter on c.pk in their SQL. Listing
-by owner crosses partitions, so it pages by keyset (the last sort key, as an opaque token) rather than by the SDK's
-continuation, which the Python SDK cannot resume for cross-partition ORDER BY queries.
+address it names); create_address 1 + one per unique id it carries (3 at most); update_address 2 (read, replace),
++1 to claim a new account id, +2 to release an old one. A whole Allocator.allocate is 9 (see BENCHMARKS.md).
+Queries that stay in one partition name it and also filter on c.pk in their SQL. Listing by owner, search, the
+due-mail query and counts cross partitions; listing pages by keyset (the last sort key, as an opaque token)
+rather than by the SDK's continuation, which the Python SDK cannot resume for cross-partition ORDER BY queries.
+
+Consistency: uniqueness and leases rest on writes (create 409, If-Match 412), which Cosmos DB checks on the
+primary whatever the account's consistency level. Reads by another instance may lag by milliseconds under
+Session consistency; the claim protocol tolerates that (an unconfirmed claim is waited for, not taken).
 
 Throttling (429) and transient failures are retried by the SDK within bounds set here; whatever still fails
 becomes a core error (storage.cosmos_calls).
