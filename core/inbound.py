@@ -8,6 +8,7 @@ from datetime import datetime
 
 from core.model import InboundMail, MailState
 from core.ports import Clock, Store
+from core.redact import redact
 from core.rules import normalize_address
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,24 @@ def fallback_message_id(raw: bytes) -> str:
     return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@rootmail.invalid>"
 
 
+def safe_preview(text: str) -> str:
+    """The preview that may be stored and posted: redacted here, whatever the source did, so no code or
+    link is ever kept in clear. Cut at a space first, so a code cannot be split into an unrecognised part."""
+    head = text[:PREVIEW_CHARS * 2]
+    if len(text) > len(head):
+        head = head.rsplit(None, 1)[0]
+    return redact(head)[:PREVIEW_CHARS]
+
+
 async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[str]) -> list[InboundMail]:
     """Record the mail once per distinct recipient; returns the records that were new."""
     now = clock()
+    subject, preview = redact(mail.subject[:1000]), safe_preview(mail.text)
     new: list[InboundMail] = []
     for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
         record = InboundMail(
             key=dedupe_key(mail.message_id, address), message_id=mail.message_id, address=address,
-            sender=mail.sender, subject=mail.subject, received_at=now, preview=mail.text[:PREVIEW_CHARS],
+            sender=mail.sender, subject=subject, received_at=now, preview=preview,
             state=MailState.RECEIVED, size=mail.size, next_attempt_at=now)
         if await store.record_mail(record):
             new.append(record)

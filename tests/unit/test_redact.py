@@ -187,3 +187,18 @@ def test_any_six_digit_code_in_aws_phrasing_is_hidden(code, template):
 def test_any_six_character_update_code_is_hidden(code):
     assert code not in redact(f"enter the following code in the AWS Management Console:\n\n{code}\n\nThe code expires")
     assert code not in redact(f"Your verification code is {code}.")
+
+
+async def test_ingest_stores_no_code_or_link_whatever_the_source_passed(tmp_path):
+    from datetime import datetime, timezone
+
+    from core.inbound import ParsedMail, ingest
+    from storage.sqlite import open_sqlite
+
+    text = ("x " * 200) + "Your verification code is 493817. Reset: https://signin.aws.amazon.com/reset?t=abc"
+    mail = ParsedMail("<m@x>", "AWS <no-reply@signin.aws>", "Code 493817", None, text, len(text))
+    async with open_sqlite(tmp_path / "db") as store:
+        (record,) = await ingest(store, lambda: datetime.now(timezone.utc), mail, ["aws-0001@example.com"])
+        stored = await store.get_mail(record.key)
+    assert "verification code is" in stored.preview  # the sentence is kept, the secret is not
+    assert "493817" not in stored.preview + stored.subject and "signin.aws.amazon.com" not in stored.preview
