@@ -42,7 +42,8 @@ from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from core.errors import StoreUnavailable
 from storage.cosmos_calls import NOT_FOUND, Docs, translated
-from storage.cosmos_docs import ADDRESSES, MAILS, META, PARTITION_KEY_PATH, POOL, indexing_policy
+from storage.cosmos_docs import (ADDRESSES, MAILS, META, PARTITION_KEY_PATH, POOL, indexing_policy,
+                                 missing_indexes)
 from storage.cosmos_store import CosmosStore
 
 __all__ = ["CosmosSettings", "CosmosStore", "open_cosmos"]
@@ -115,5 +116,8 @@ async def _container(database: DatabaseProxy, settings: CosmosSettings, name: st
     if paths != [PARTITION_KEY_PATH]:
         raise StoreUnavailable(f"Cosmos DB container {full_name} is partitioned by {paths}; RootMail needs "
                                f"['{PARTITION_KEY_PATH}'].")
+    if missing := missing_indexes(name, properties.get("indexingPolicy", {})):
+        raise StoreUnavailable(f"Cosmos DB container {full_name} lacks the composite index "
+                               f"{'; '.join(missing)} in its indexing policy (see storage/cosmos_docs.py).")
     return Docs(container, full_name, settings.timeout)
 

@@ -24,9 +24,23 @@ _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 _MAX_ID = 200  # Cosmos allows 255 characters; escaped values longer than this are hashed
 
 
+# Filter-then-order queries that the range indexes alone would answer by walking the whole order.
+_COMPOSITE = {
+    ADDRESSES: [[{"path": "/owner_id", "order": "ascending"}, {"path": "/sort_key", "order": "ascending"}]],
+}
+
+
+def missing_indexes(container: str, policy: dict[str, Any]) -> list[str]:
+    """Composite indexes the store's queries need that a container's indexing policy lacks."""
+    have = [[(p["path"], p.get("order", "ascending")) for p in group] for group in policy.get("compositeIndexes", [])]
+    need = [[(p["path"], p["order"]) for p in group] for group in _COMPOSITE.get(container, [])]
+    return [" + ".join(f"{path} {order}" for path, order in group) for group in need if group not in have]
+
+
 def indexing_policy(container: str) -> dict[str, Any]:
     return {"indexingMode": "consistent", "automatic": True, "includedPaths": [{"path": "/*"}],
-            "excludedPaths": [{"path": '/"_etag"/?'}] + [{"path": p} for p in _NOT_INDEXED[container]]}
+            "excludedPaths": [{"path": '/"_etag"/?'}] + [{"path": p} for p in _NOT_INDEXED[container]],
+            "compositeIndexes": _COMPOSITE.get(container, [])}
 
 
 def escape(value: str) -> str:

@@ -8,7 +8,7 @@ import time
 from core.model import Mailbox
 from storage.cosmos_calls import Docs, params
 from storage.cosmos_docs import (MAILBOXES_PK, address_key, alias_doc, aliases_pk, escape, mailbox_doc,
-                                 mailbox_from_doc, normalize)
+                                 mailbox_from_doc)
 
 CANDIDATES = 32  # free aliases read per round; claimers race on random ones, so 50 at once rarely collide
 TRIES = 4  # replaces per round: after a few lost races the list is stale, so read it again
@@ -37,15 +37,14 @@ class AliasPool:
             known_elsewhere = await self._in_chunks(
                 self._pool, "SELECT VALUE c.alias FROM c WHERE c.type = 'alias' AND ARRAY_CONTAINS(@values, c.alias)",
                 new)
-            used = await self._in_chunks(
-                self._addresses,
-                "SELECT VALUE c.address_lc FROM c WHERE c.type = 'address' AND ARRAY_CONTAINS(@values, c.address_lc)",
-                [normalize(a) for a in new])
-            new = [a for a in new if a not in known_elsewhere and normalize(a) not in used]
+            new = [a for a in new if a not in known_elsewhere]
         gate = asyncio.Semaphore(WRITERS)
 
         async def create(alias: str) -> bool:
+            """A point read per new alias (1 RU, whatever the number of addresses) keeps used ones out."""
             async with gate:
+                if await self._addresses.read(address_key(alias), address_key(alias)) is not None:
+                    return False
                 return await self._pool.create(alias_doc(mailbox, alias)) is not None
 
         return sum(await asyncio.gather(*(create(a) for a in new)))

@@ -21,7 +21,7 @@ from storage.cosmos_unique import Claim, UniqueValues, ValueTaken
 
 logger = logging.getLogger(__name__)
 
-_ADDRESSES = "SELECT {top} * FROM c WHERE c.type = 'address' AND {where} ORDER BY c.sort_key"
+_ADDRESSES = "SELECT {top} * FROM c WHERE c.type = 'address' AND {where} ORDER BY {order}"
 _DUE = ("SELECT TOP {limit} * FROM c WHERE c.type = 'mail' AND c.state IN ('received', 'failed') "
         "AND c.next_attempt_at <= @now AND (IS_NULL(c.lease_until) OR c.lease_until <= @now "
         "OR c.lease_owner = @owner) ORDER BY c.next_attempt_at")
@@ -115,12 +115,14 @@ class CosmosStore(CosmosTransfer):
     async def search_addresses(self, fragment: str, limit: int) -> list[RootAddress]:
         if limit <= 0:
             return []
-        sql = _ADDRESSES.format(top=f"TOP {int(limit)}",
+        sql = _ADDRESSES.format(top=f"TOP {int(limit)}", order="c.sort_key",
                                 where="(CONTAINS(c.name_lc, @fragment) OR CONTAINS(c.address_lc, @fragment))")
         return [address_from_doc(d) for d in await self._addresses.query(sql, params(fragment=fragment.lower()))]
 
     async def list_by_owner(self, conversation_id: str, page_size: int, continuation: str | None = None) -> Page:
-        sql = _ADDRESSES.format(top=f"TOP {int(page_size) + 1}", where="c.owner_id = @owner AND c.sort_key > @after")
+        # owner_id leads the ORDER BY so the (owner_id, sort_key) composite index serves filter and order together
+        sql = _ADDRESSES.format(top=f"TOP {int(page_size) + 1}", order="c.owner_id, c.sort_key",
+                                where="c.owner_id = @owner AND c.sort_key > @after")
         docs = await self._addresses.query(sql, params(owner=conversation_id, after=decode_token(continuation)))
         items = docs[:page_size]
         token = encode_token(items[-1]["sort_key"]) if len(docs) > page_size else None

@@ -125,3 +125,20 @@ async def test_a_store_that_went_away_is_unavailable_quickly():
         with pytest.raises(StoreUnavailable):
             await store.ping()
         assert time.monotonic() - started < 6  # two calls, each bounded by the 1 s timeout (plus slack)
+
+
+async def test_a_container_without_the_needed_index_stops_the_start(cosmos_server):
+    from azure.cosmos import PartitionKey
+    from azure.cosmos.aio import CosmosClient
+
+    database = f"bare-{int(time.time() * 1000)}"
+    async with CosmosClient(cosmos_server.endpoint, cosmos_server.key) as client:
+        db = await client.create_database(database)
+        for name in ("addresses", "pool", "mails", "meta"):
+            await db.create_container(name, PartitionKey("/pk"))  # the portal's defaults: no composite index
+        try:
+            with pytest.raises(StoreUnavailable, match="composite index /owner_id ascending \\+ /sort_key ascending"):
+                async with open_cosmos(CosmosSettings(cosmos_server.endpoint, cosmos_server.key, database=database)):
+                    pass
+        finally:
+            await client.delete_database(database)
