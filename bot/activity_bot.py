@@ -10,13 +10,17 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccou
 
 import cards
 from bot.handlers import Card, run_action, run_command
+from bot.channel_names import ChannelNames
 from bot.services import Services
 from bot.turn import command_text, owner_of, turn_of
 from core.errors import RootMailError, StoreUnavailable
+from core.model import Owner
 
 logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+OWNER = "rootmail.owner"  # turn_state keys
+NEW_CONVERSATION = "rootmail.new_conversation"
 
 
 def card_message(card: Card, summary: str = "RootMail") -> Activity:
@@ -28,29 +32,36 @@ def card_message(card: Card, summary: str = "RootMail") -> Activity:
 class RootMailBot(ActivityHandler):
     def __init__(self, services: Services):
         self._services = services
+        self._names = ChannelNames()
         self._known_conversations: set[str] = set()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await self._remember(turn_context.activity)
+        activity = turn_context.activity
+        owner = owner_of(activity)
+        if activity.service_url:
+            owner = await self._names.resolve(turn_context, owner)
+            turn_context.turn_state[NEW_CONVERSATION] = await self._remember(owner)
+        turn_context.turn_state[OWNER] = owner
         await super().on_turn(turn_context)
 
-    async def _remember(self, activity: Activity) -> None:
-        """Keep each conversation's reference so proactive posts work after a restart."""
-        if not activity.conversation or not activity.service_url:
-            return
-        owner = owner_of(activity)
+    async def _remember(self, owner: Owner) -> bool:
+        """Keep each conversation's reference so proactive posts work after a restart; True if it is new."""
         if owner.conversation_id in self._known_conversations:
-            return
-        await self._services.store.save_conversation(owner)
+            return False
+        known = await self._services.store.get_conversation(owner.conversation_id)
+        if known != owner or known.reference != owner.reference:
+            await self._services.store.save_conversation(owner)
         self._known_conversations.add(owner.conversation_id)
+        return known is None
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        owner = turn_context.turn_state[OWNER]
         value = activity.value if isinstance(activity.value, dict) else None
         if value and value.get("rootmail"):  # Action.Submit from a client without Action.Execute
-            card = await self._guarded(run_action, turn_of(activity, data=value), str(value["rootmail"]))
+            card = await self._guarded(run_action, turn_of(activity, owner, data=value), str(value["rootmail"]))
         else:
-            card = await self._guarded(run_command, turn_of(activity, text=command_text(activity)))
+            card = await self._guarded(run_command, turn_of(activity, owner, text=command_text(activity)))
         await turn_context.send_activity(card_message(card))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -60,15 +71,16 @@ class RootMailBot(ActivityHandler):
         action = (activity.value or {}).get("action") or {} if isinstance(activity.value, dict) else {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         verb = str(action.get("verb") or data.get("rootmail") or "")
-        card = await self._guarded(run_action, turn_of(activity, data=data), verb)
+        card = await self._guarded(run_action, turn_of(activity, turn_context.turn_state[OWNER], data=data), verb)
         # botbuilder 4.17.1 under CloudAdapter cannot serialize on_adaptive_card_invoke's return value;
         # answering from on_invoke_activity with the schema model works.
         body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         return InvokeResponse(status=200, body=body)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
+        # Clients repeat "bot added" each time a conversation is opened; welcome a conversation only once.
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members_added):
+        if turn_context.turn_state.get(NEW_CONVERSATION) and any(member.id == bot_id for member in members_added):
             await turn_context.send_activity(card_message(cards.help_card(), "Welcome to RootMail"))
 
     async def _guarded(self, handler, *args: Any) -> Card:

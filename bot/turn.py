@@ -57,7 +57,7 @@ def command_text(activity: Activity) -> str:
     return _PREFIX.sub("", text).strip()
 
 
-def turn_of(activity: Activity, text: str = "", data: dict | None = None) -> Turn:
-    return Turn(owner=owner_of(activity), person=person_of(activity),
+def turn_of(activity: Activity, owner: Owner, text: str = "", data: dict | None = None) -> Turn:
+    return Turn(owner=owner, person=person_of(activity),
                 conversation_type=activity.conversation.conversation_type or "personal",
                 text=text, data=data or {})

@@ -72,7 +72,8 @@ def address_doc(record: RootAddress) -> dict[str, Any]:
     key = address_key(record.address)
     return {"id": key, "pk": key, "type": "address", **address_to_dict(record),
             "owner_id": record.owner.conversation_id, "address_lc": normalize(record.address),
-            "name_lc": record.account_name.lower(), "sort_key": sort_key(record)}
+            "name_lc": record.account_name.lower(), "sort_key": sort_key(record),
+            "requester_key": record.requester_key}
 
 
 def sort_key(record: RootAddress) -> str:

@@ -128,6 +128,19 @@ class CosmosStore(CosmosTransfer):
         token = encode_token(items[-1]["sort_key"]) if len(docs) > page_size else None
         return Page([address_from_doc(d) for d in items], token)
 
+    async def list_addresses(self, page_size: int, continuation: str | None = None,
+                             requester: str | None = None) -> Page:
+        values = {"after": decode_token(continuation)}
+        where = "c.sort_key > @after"
+        if requester is not None:
+            values["requester"], where = requester, where + " AND c.requester_key = @requester"
+        sql = (f"SELECT TOP {int(page_size) + 1} * FROM c WHERE c.type = 'address' AND {where} "
+               "ORDER BY c.sort_key")
+        docs = await self._addresses.query(sql, params(**values))
+        items = docs[:page_size]
+        token = encode_token(items[-1]["sort_key"]) if len(docs) > page_size else None
+        return Page([address_from_doc(d) for d in items], token)
+
     async def update_address(self, record: RootAddress) -> RootAddress:
         current = await self._address_doc(record.address)
         if current is None:

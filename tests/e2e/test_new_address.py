@@ -22,7 +22,5 @@ async def test_submitting_the_form_shows_a_new_address_with_what_was_entered(all
     assert f"link {allocation.address} <account id>" in allocation.result  # the next step, ready to copy
 
 
-@pytest.mark.xfail(strict=True, reason="bot/turn.py reads the channel's and team's names from the message's "
-                   "channelData, which Teams and the Playground do not send (only ids); the card says 'channel'")
 async def test_the_address_card_names_the_owning_channel(allocation):
     assert re.search(rf"Owner\s+{story.TEAM}\s*/\s*{story.CHANNEL}|Owner\s+{story.CHANNEL}", allocation.result)

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import teams
+
 
 @dataclass
 class Sent:
@@ -41,7 +43,21 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_get("/v3/teams/{tid}", self._team)
+        app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
         return app
+
+    async def _team(self, request: web.Request) -> web.Response:
+        team_id = request.match_info["tid"]
+        if team_id not in teams.TEAMS:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        return web.json_response({"id": team_id, "name": teams.TEAMS[team_id][0], "aadGroupId": "group-" + team_id})
+
+    async def _channels(self, request: web.Request) -> web.Response:
+        team_id = request.match_info["tid"]
+        channels = teams.TEAMS.get(team_id, ("", {}))[1]
+        general = [{"id": team_id}]  # Teams sends the General channel without a name
+        return web.json_response({"conversations": general + [{"id": k, "name": v} for k, v in channels.items()]})
 
     async def _fault(self) -> web.Response | None:
         self.requests += 1

@@ -27,6 +27,9 @@ PAYMENTS = Where("19:payments@thread.tacv2", "channel", "19:team-pay@thread.tacv
 PERSONAL = Where("a:personal-alice", "personal")
 
 
+TEAMS = {w.team_id: (w.team_name, {w.conversation_id: w.channel_name}) for w in (PLATFORM, PAYMENTS)}
+
+
 def _base(where: Where, service_url: str, user: dict, **extra: Any) -> dict[str, Any]:
     conversation: dict[str, Any] = {"id": where.conversation_id, "conversationType": where.conversation_type,
                                     "tenantId": TENANT}
@@ -34,8 +37,9 @@ def _base(where: Where, service_url: str, user: dict, **extra: Any) -> dict[str,
     if where.conversation_type == "channel":
         conversation["isGroup"] = True
         conversation["id"] = f"{where.conversation_id};messageid={next(_ids)}"
-        channel_data |= {"team": {"id": where.team_id, "name": where.team_name},
-                         "channel": {"id": where.conversation_id, "name": where.channel_name}}
+        # Like Teams: ids only; names come from the Teams API (GET /v3/teams/{id}[/conversations]).
+        channel_data |= {"teamsTeamId": where.team_id, "teamsChannelId": where.conversation_id,
+                         "team": {"id": where.team_id}, "channel": {"id": where.conversation_id}}
     return {"id": f"in-{next(_ids)}", "channelId": "msteams", "serviceUrl": service_url,
             "timestamp": "2026-11-21T10:00:00.000Z", "from": user, "recipient": BOT,
             "conversation": conversation, "channelData": channel_data, "locale": "en-US", **extra}

@@ -144,3 +144,21 @@ async def test_prefix_is_optional_in_personal_chat(rootmail):
     for words in ("/rootmail help", "rootmail help", "help"):
         card = await rootmail.say(words, teams.PERSONAL)
         assert "didn't understand" not in text(card).lower(), words
+
+
+async def test_cards_name_the_owning_team_and_channel_from_the_teams_api(rootmail):
+    result = await allocate(rootmail)
+    assert "Cloud Platform" in text(result) and "Platform" in text(result)
+    general = teams.Where(teams.PLATFORM.team_id, "channel", teams.PLATFORM.team_id)
+    listing = await rootmail.say("list", general)
+    assert "General" in text(listing)
+
+
+async def test_the_welcome_card_is_sent_once_per_conversation(rootmail):
+    added = teams.message("", teams.PLATFORM, rootmail.connector.url) | {
+        "type": "conversationUpdate", "text": None, "membersAdded": [teams.BOT]}
+    for _ in range(3):
+        response = await rootmail.client.post("/api/messages", json=added)
+        assert response.status in (200, 201)
+    welcomes = [s for s in rootmail.connector.sent if "Welcome" in str(s.activity.get("summary"))]
+    assert len(welcomes) == 1
