@@ -72,6 +72,12 @@ class RootAddress:
     account_id: str | None = None
     request_id: str | None = None
     etag: str | None = field(default=None, compare=False)
+    tags: dict[str, str] = field(default_factory=dict)  # free-form labels set by people or pipelines
+
+    @property
+    def requester_key(self) -> str:
+        """Who asked for the address, as `list_addresses(requester=...)` matches it."""
+        return self.requester.aad_object_id or self.requester.id
 
 
 @dataclass(frozen=True)

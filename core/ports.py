@@ -55,6 +55,11 @@ class Store(Protocol):
                             continuation: str | None = None) -> Page:
         """Addresses owned by the conversation, oldest first, paged by an opaque token."""
 
+    async def list_addresses(self, page_size: int, continuation: str | None = None,
+                             requester: str | None = None) -> Page:
+        """Every address, oldest first, paged by an opaque token; with `requester`, only those whose
+        `RootAddress.requester_key` equals it."""
+
     async def update_address(self, record: RootAddress) -> RootAddress:
         """Replace the record if its etag still matches (else Conflict); AccountIdTaken if the
         new account id is linked elsewhere. Returns the record with its new etag."""

@@ -35,7 +35,7 @@ def address_to_dict(record: RootAddress) -> dict[str, Any]:
         "requester": {"id": record.requester.id, "name": record.requester.name,
                       "aad_object_id": record.requester.aad_object_id},
         "created_at": when(record.created_at), "updated_at": when(record.updated_at), "state": record.state.value,
-        "account_id": record.account_id, "request_id": record.request_id,
+        "account_id": record.account_id, "request_id": record.request_id, "tags": dict(record.tags),
     }
 
 
@@ -45,7 +45,8 @@ def address_from_dict(data: dict[str, Any], etag: str | None) -> RootAddress:
         environment=data["environment"], purpose=data["purpose"], owner=owner_from_dict(data["owner"]),
         requester=Person(**data["requester"]), created_at=parse_when(data["created_at"]),
         updated_at=parse_when(data["updated_at"]), state=AddressState(data["state"]),
-        account_id=data.get("account_id"), request_id=data.get("request_id"), etag=etag)
+        account_id=data.get("account_id"), request_id=data.get("request_id"), etag=etag,
+        tags=dict(data.get("tags") or {}))
 
 
 MAIL_FIELDS = ("key", "message_id", "address", "sender", "subject", "received_at", "preview", "state", "size",

@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, subject
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, seq);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# RootAddress.requester_key, read from the stored body (an expression index keeps old files readable)
+_REQUESTER = ("coalesce(nullif(json_extract(body, '$.requester.aad_object_id'), ''), "
+              "json_extract(body, '$.requester.id'))")
+SCHEMA += f"CREATE INDEX IF NOT EXISTS addresses_requester ON addresses ({_REQUESTER});\n"
 
 
 def _key(address: str) -> str:
@@ -170,6 +174,16 @@ class SqliteStore:
         rows = await self._all(
             "SELECT rowid, body, version FROM addresses WHERE owner = ? AND rowid > ? ORDER BY rowid LIMIT ?",
             conversation_id, after, page_size + 1)
+        items = [address_from_dict(json.loads(r["body"]), str(r["version"])) for r in rows[:page_size]]
+        token = str(rows[page_size - 1]["rowid"]) if len(rows) > page_size else None
+        return Page(items, token)
+
+    async def list_addresses(self, page_size: int, continuation: str | None = None,
+                             requester: str | None = None) -> Page:
+        after = int(continuation) if continuation and continuation.isdigit() else 0
+        where = f"AND {_REQUESTER} = ?3" if requester is not None else "AND ?3 IS NULL"
+        rows = await self._all(f"SELECT rowid, body, version FROM addresses WHERE rowid > ?1 {where} "
+                               "ORDER BY rowid LIMIT ?2", after, page_size + 1, requester)
         items = [address_from_dict(json.loads(r["body"]), str(r["version"])) for r in rows[:page_size]]
         token = str(rows[page_size - 1]["rowid"]) if len(rows) > page_size else None
         return Page(items, token)
