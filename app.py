@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
@@ -165,14 +166,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
         response = await request.app[ADAPTER].process(request, request.app[BOT])
     except web.HTTPException:
         raise
+    except jwt.PyJWTError:  # botbuilder lets a malformed token escape as a decode error
+        return _problem(401, "The Authorization token is not a valid Bot Framework token.", "Unauthorized")
     except (KeyError, TypeError, AttributeError, ValueError):
         logger.warning("malformed activity rejected", exc_info=True)
         return _problem(400, "The activity is malformed.")
     return response or web.Response(status=201)
 
 
-def _problem(status: int, detail: str) -> web.Response:
-    return web.json_response({"status": status, "title": "Bad activity", "detail": detail}, status=status,
+def _problem(status: int, detail: str, title: str = "Bad activity") -> web.Response:
+    return web.json_response({"status": status, "title": title, "detail": detail}, status=status,
                              content_type="application/problem+json")
 
 

@@ -36,3 +36,15 @@ async def test_invoke_with_garbage_value_answers_with_a_card_not_a_crash(rootmai
 async def test_hostile_command_text_is_answered_with_a_help_card(rootmail):
     card = await rootmail.say("lookup " + "{{DATE(2017-02-14T06:08:39Z)}} [x](http://evil) " * 400)
     assert card["type"] == "AdaptiveCard"
+
+
+async def test_with_an_app_id_activities_without_a_valid_token_are_refused(aiohttp_client, connector, make_settings):
+    from app import create_app
+
+    settings = make_settings(MicrosoftAppId="9b5c3f3e-0000-4000-8000-000000000001", MicrosoftAppPassword="secret")
+    client = await aiohttp_client(create_app(settings))
+    activity = teams.message("new", teams.PLATFORM, connector.url)
+    unsigned = await client.post("/api/messages", json=activity)
+    forged = await client.post("/api/messages", json=activity, headers={"Authorization": "Bearer not.a.jwt"})
+    assert unsigned.status == 401 and forged.status == 401
+    assert connector.sent == []
