@@ -36,6 +36,13 @@ class Store(Protocol):
 
     async def free_alias_count(self, mailbox: str) -> int: ...
 
+    async def alias_states(self, mailbox: str) -> dict[str, str]:
+        """Every alias the pool holds for the mailbox, with its state: 'free', or 'claimed' (handed out)."""
+
+    async def remove_free_aliases(self, mailbox: str, aliases: list[str]) -> int:
+        """Take the given aliases out of the pool if they are still free (they left Exchange); claimed ones
+        stay. Returns how many were removed. A removed alias that is added again later is free again."""
+
     # --- root addresses -----------------------------------------------------------------
     async def create_address(self, record: RootAddress) -> RootAddress:
         """Store a new address. Raises AddressTaken, AccountIdTaken (account id linked elsewhere)
@@ -105,6 +112,17 @@ class Store(Protocol):
         """Set the flag only if it is not set; True if this call set it (one winner among racers)."""
 
     async def delete_flag(self, name: str) -> None: ...
+
+    async def flags_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(name, value) of at most `limit` flags whose name starts with `prefix`, ordered by name."""
+
+    # --- leases: one holder at a time across app instances --------------------------------
+    async def acquire_lease(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Hold the named lease until `until`. True if it was free, expired at `now`, or already held by
+        `owner` (then it is extended to `until`); False if someone else holds it. One winner among racers."""
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up if `owner` still holds it; a lease held by someone else is left alone."""
 
 
 class Clock(Protocol):

@@ -146,6 +146,15 @@ def flag_doc(name: str, value: str) -> dict[str, Any]:
     return {"id": key, "pk": key, "type": "flag", "name": name, "value": value}
 
 
+def lease_key(name: str) -> str:
+    return f"lease:{escape(name)}"
+
+
+def lease_doc(name: str, owner: str, until: str) -> dict[str, Any]:
+    key = lease_key(name)
+    return {"id": key, "pk": key, "type": "lease", "name": name, "owner": owner, "until": until}
+
+
 def audit_pk(subject: str) -> str:
     return f"audit:{escape(subject)}"
 

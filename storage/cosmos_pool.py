@@ -86,6 +86,28 @@ class AliasPool:
         for doc in claimed:
             await self._pool.replace({**doc, "state": "free"}, doc["_etag"])
 
+    async def states(self, mailbox: str) -> dict[str, str]:
+        pk = aliases_pk(mailbox)
+        docs = await self._pool.query("SELECT c.alias, c.state FROM c WHERE c.pk = @pk AND c.type = 'alias'",
+                                      params(pk=pk), pk)
+        return {d["alias"]: d["state"] for d in sorted(docs, key=lambda d: d["alias"])}
+
+    async def remove_free(self, mailbox: str, aliases: list[str]) -> int:
+        """Etag-conditioned deletes: an alias claimed between the read and the delete stays."""
+        pk = aliases_pk(mailbox)
+        docs: list[dict] = []
+        for start in range(0, len(aliases), CHUNK):
+            docs += await self._pool.query(
+                "SELECT * FROM c WHERE c.pk = @pk AND c.state = 'free' AND ARRAY_CONTAINS(@values, c.alias)",
+                params(pk=pk, values=aliases[start:start + CHUNK]), pk)
+        gate = asyncio.Semaphore(WRITERS)
+
+        async def delete(doc: dict) -> bool:
+            async with gate:
+                return await self._pool.delete(doc["id"], pk, doc["_etag"])
+
+        return sum(await asyncio.gather(*(delete(d) for d in docs)))
+
     async def free_count(self, mailbox: str) -> int:
         pk = aliases_pk(mailbox)
         return await self._pool.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk AND c.state = 'free'",

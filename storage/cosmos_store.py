@@ -14,7 +14,8 @@ from storage.codec import when
 from storage.cosmos_calls import Docs, params
 from storage.cosmos_docs import (address_doc, address_from_doc, address_key, audit_doc, audit_from_doc, audit_pk,
                                  conversation_doc, conversation_from_doc, conversation_key, decode_token,
-                                 encode_token, escape, flag_doc, flag_key, mail_doc, mail_from_doc, mail_pk)
+                                 encode_token, escape, flag_doc, flag_key, lease_doc, lease_key, mail_doc, mail_from_doc,
+                                 mail_pk)
 from storage.cosmos_pool import AliasPool
 from storage.cosmos_transfer import CosmosTransfer
 from storage.cosmos_unique import Claim, UniqueValues, ValueTaken
@@ -55,6 +56,12 @@ class CosmosStore(CosmosTransfer):
 
     async def free_alias_count(self, mailbox: str) -> int:
         return await self._pool.free_count(mailbox)
+
+    async def alias_states(self, mailbox: str) -> dict[str, str]:
+        return await self._pool.states(mailbox)
+
+    async def remove_free_aliases(self, mailbox: str, aliases: list[str]) -> int:
+        return await self._pool.remove_free(mailbox, aliases)
 
     # --- root addresses -----------------------------------------------------------------
     async def create_address(self, record: RootAddress) -> RootAddress:
@@ -251,3 +258,29 @@ class CosmosStore(CosmosTransfer):
     async def delete_flag(self, name: str) -> None:
         key = flag_key(name)
         await self._meta.delete(key, key)
+
+    async def flags_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        if limit <= 0:
+            return []
+        docs = await self._meta.query(f"SELECT TOP {int(limit)} * FROM c WHERE c.type = 'flag' "
+                                      "AND STARTSWITH(c.name, @prefix) ORDER BY c.name", params(prefix=prefix))
+        return [(d["name"], d["value"]) for d in docs]
+
+    async def acquire_lease(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Create (409: someone else won) or an etag-conditioned replace of an expired or own lease (412: lost)."""
+        key = lease_key(name)
+        held = await self._meta.read(key, key)
+        if held is None:
+            return await self._meta.create(lease_doc(name, owner, when(until))) is not None
+        if held["owner"] != owner and held["until"] > when(now):
+            return False
+        try:
+            return await self._meta.replace(lease_doc(name, owner, when(until)), held["_etag"]) is not None
+        except NotFound:  # released meanwhile: whoever creates it first wins
+            return await self._meta.create(lease_doc(name, owner, when(until))) is not None
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        key = lease_key(name)
+        held = await self._meta.read(key, key)
+        if held is not None and held["owner"] == owner:
+            await self._meta.delete(key, key, held["_etag"])

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, body TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, seq);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL);
 """
 # RootAddress.requester_key, read from the stored body (an expression index keeps old files readable)
 _REQUESTER = ("coalesce(nullif(json_extract(body, '$.requester.aad_object_id'), ''), "
@@ -128,6 +129,17 @@ class SqliteStore:
     async def free_alias_count(self, mailbox: str) -> int:
         row = await self._one("SELECT count(*) AS n FROM aliases WHERE mailbox = ? AND state = 'free'", mailbox)
         return row["n"]
+
+    async def alias_states(self, mailbox: str) -> dict[str, str]:
+        rows = await self._all("SELECT address, state FROM aliases WHERE mailbox = ? ORDER BY address", mailbox)
+        return {r["address"]: r["state"] for r in rows}
+
+    async def remove_free_aliases(self, mailbox: str, aliases: list[str]) -> int:
+        async with self._write:
+            before = self._db.total_changes
+            await self._db.executemany("DELETE FROM aliases WHERE address = ? AND mailbox = ? AND state = 'free'",
+                                       [(a, mailbox) for a in aliases])
+            return self._db.total_changes - before
 
     # --- root addresses -----------------------------------------------------------------
     async def create_address(self, record: RootAddress) -> RootAddress:
@@ -291,6 +303,19 @@ class SqliteStore:
 
     async def delete_flag(self, name: str) -> None:
         await self._change("DELETE FROM flags WHERE name = ?", name)
+
+    async def flags_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        rows = await self._all("SELECT name, value FROM flags WHERE name >= ?1 AND substr(name, 1, length(?1)) = ?1 "
+                               "ORDER BY name LIMIT ?2", prefix, limit)
+        return [(r["name"], r["value"]) for r in rows]
+
+    async def acquire_lease(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        return await self._change(
+            "INSERT INTO leases VALUES (?1, ?2, ?4) ON CONFLICT (name) DO UPDATE SET owner = ?2, until = ?4 "
+            "WHERE leases.until <= ?3 OR leases.owner = ?2", name, owner, when(now), when(until)) == 1
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        await self._change("DELETE FROM leases WHERE name = ? AND owner = ?", name, owner)
 
     # --- read-all, for storage.migrate (not part of the Store protocol) -----------------
     async def _rows(self, sql: str) -> AsyncIterator[aiosqlite.Row]:
