@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 
@@ -65,6 +66,21 @@ def _domains(value: str) -> tuple[str, ...]:
     return tuple(d.strip().lower() for d in value.split(",") if d.strip())
 
 
+def _optional_path(value: str) -> Path | None:
+    return _path(value.strip()) if value.strip() else None
+
+
+def _url(value: str) -> str:
+    """An https URL (plain http only to loopback, for tests and local fakes), without a trailing slash."""
+    url = value.strip().rstrip("/")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname or parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return url
+    raise ValueError("must be an https:// URL (http:// only to loopback)")
+
+
 # (environment variable, attribute, default, parser, secret, description, example)
 SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("MicrosoftAppId", "app_id", "", _text, False,
@@ -91,14 +107,52 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Tell admins when a mailbox has fewer free aliases than this.", "50"),
     ("ROOTMAIL_ADMIN_CONVERSATION", "admin_conversation", "", _text, False,
      "Conversation id that gets admin notices and mail for unknown addresses.", "19:abc@thread.tacv2"),
-    ("ROOTMAIL_MAIL_SOURCE", "mail_source", "smtp", _one_of("smtp", "none"), False,
-     "Where mail comes from: the local SMTP inbox, or none.", "none"),
+    ("ROOTMAIL_MAIL_SOURCE", "mail_source", "smtp", _one_of("smtp", "graph", "graph-poll", "none"), False,
+     "Where mail comes from: the local SMTP inbox; Microsoft Graph with change notifications plus delta catch-up "
+     "(`graph`) or delta polling only (`graph-poll`, no public URL needed); or none.", "graph"),
     ("ROOTMAIL_SMTP_HOST", "smtp_host", "127.0.0.1", _text, False, "SMTP inbox bind address.", "127.0.0.1"),
     ("ROOTMAIL_SMTP_PORT", "smtp_port", "2525", _int_between(0, 65535), False, "SMTP inbox port.", "2525"),
     ("ROOTMAIL_SMTP_MAX_BYTES", "smtp_max_bytes", "10485760", _int_between(1024, 157286400), False,
      "Largest message the SMTP inbox accepts (larger: 552).", "26214400"),
     ("ROOTMAIL_SMTP_DOMAINS", "smtp_domains", "", _domains, False,
      "Comma-separated domains the inbox accepts mail for; empty: any.", "example.com,aws.example.com"),
+    ("ROOTMAIL_GRAPH_TENANT_ID", "graph_tenant_id", "", _text, False,
+     "Entra tenant id of the Exchange Online mailboxes (with a client secret or certificate).",
+     "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_GRAPH_CLIENT_ID", "graph_client_id", "", _text, False,
+     "App registration (client) id RootMail reads mail as; with neither secret nor certificate: the managed "
+     "identity's client id, or empty for DefaultAzureCredential's choice.", "22222222-3333-4444-5555-666666666666"),
+    ("ROOTMAIL_GRAPH_CLIENT_SECRET", "graph_client_secret", "", _text, True,
+     "Client secret of that app registration (or use a certificate or a managed identity).", "(secret)"),
+    ("ROOTMAIL_GRAPH_CERTIFICATE", "graph_certificate", "", _optional_path, False,
+     "PEM or PKCS#12 file with the app registration's certificate and private key, instead of a secret.",
+     "/etc/rootmail/graph.pem"),
+    ("ROOTMAIL_GRAPH_MAILBOXES", "graph_mailboxes", "", _domains, False,
+     "Comma-separated shared mailboxes to read; empty: every mailbox in the pool file.",
+     "aws-root-01@example.com,aws-root@example.com"),
+    ("ROOTMAIL_GRAPH_BASE_URL", "graph_base_url", "https://graph.microsoft.com/v1.0", _url, False,
+     "Microsoft Graph endpoint (a national cloud's, or a local fake in tests).",
+     "https://graph.microsoft.us/v1.0"),
+    ("ROOTMAIL_GRAPH_PUBLIC_URL", "graph_public_url", "", _url, False,
+     "Public https base URL of this app; Graph posts to /api/graph/notifications and /api/graph/lifecycle "
+     "under it. Required with ROOTMAIL_MAIL_SOURCE=graph.", "https://rootmail.example.com"),
+    ("ROOTMAIL_GRAPH_MOVE_TO", "graph_move_to", "RootMail", _text, False,
+     "Mail folder (top level of each mailbox, created if missing) forwarded mail is moved to after it is "
+     "marked read; empty: mark read and leave it in the Inbox.", "Forwarded by RootMail"),
+    ("ROOTMAIL_GRAPH_DELTA_MINUTES", "graph_delta_minutes", "15", _int_between(1, 1440), False,
+     "With change notifications: how often a delta query catches up whatever notifications missed.", "5"),
+    ("ROOTMAIL_GRAPH_POLL_SECONDS", "graph_poll_seconds", "60", _int_between(5, 3600), False,
+     "With ROOTMAIL_MAIL_SOURCE=graph-poll: seconds between delta queries.", "30"),
+    ("ROOTMAIL_GRAPH_SYNC_MINUTES", "graph_sync_minutes", "60", _int_between(1, 10080), False,
+     "How often the aliases (proxy addresses) of each mailbox are read from Exchange into the pool.", "15"),
+    ("ROOTMAIL_GRAPH_SUBSCRIPTION_MINUTES", "graph_subscription_minutes", "4320", _int_between(45, 10080), False,
+     "Lifetime asked for each change-notification subscription (Graph allows 10080 for mail); renewed when "
+     "less than a third is left.", "10000"),
+    ("ROOTMAIL_GRAPH_FIRST_SYNC_HOURS", "graph_first_sync_hours", "24", _int_between(0, 8760), False,
+     "On the very first delta query of a mailbox, forward mail received this many hours back; older mail is "
+     "left alone.", "72"),
+    ("ROOTMAIL_GRAPH_TIMEOUT", "graph_timeout", "30", _int_between(1, 300), False,
+     "Seconds one Graph request may take before it counts as failed and is retried.", "20"),
     ("ROOTMAIL_PAGE_SIZE", "page_size", "10", _int_between(1, 50), False, "Addresses per `list` page.", "20"),
     ("ROOTMAIL_LOG_LEVEL", "log_level", "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), False,
      "Log level.", "DEBUG"),
@@ -130,6 +184,20 @@ class Settings:
     smtp_port: int
     smtp_max_bytes: int
     smtp_domains: tuple[str, ...]
+    graph_tenant_id: str
+    graph_client_id: str
+    graph_client_secret: str
+    graph_certificate: Path | None
+    graph_mailboxes: tuple[str, ...]
+    graph_base_url: str
+    graph_public_url: str
+    graph_move_to: str
+    graph_delta_minutes: int
+    graph_poll_seconds: int
+    graph_sync_minutes: int
+    graph_subscription_minutes: int
+    graph_first_sync_hours: int
+    graph_timeout: int
     page_size: int
     log_level: str
     log_format: str
@@ -193,4 +261,21 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append(f"ROOTMAIL_POOL_FILE={str(s.pool_file)!r}: file not found")
     if s.mail_source == "smtp" and not _is_loopback(s.smtp_host) and not s.smtp_domains:
         problems.append("ROOTMAIL_SMTP_DOMAINS: required when the SMTP inbox listens beyond loopback")
+    if s.mail_source in ("graph", "graph-poll"):
+        problems += _graph_checks(s)
+    return problems
+
+
+def _graph_checks(s: Settings) -> list[str]:
+    problems = []
+    if s.graph_client_secret and s.graph_certificate:
+        problems.append("ROOTMAIL_GRAPH_CLIENT_SECRET and ROOTMAIL_GRAPH_CERTIFICATE: give one, not both")
+    if (s.graph_client_secret or s.graph_certificate) and not (s.graph_tenant_id and s.graph_client_id):
+        problems.append("a Graph client secret or certificate needs ROOTMAIL_GRAPH_TENANT_ID and "
+                        "ROOTMAIL_GRAPH_CLIENT_ID")
+    if s.graph_certificate and not s.graph_certificate.is_file():
+        problems.append(f"ROOTMAIL_GRAPH_CERTIFICATE={str(s.graph_certificate)!r}: file not found")
+    if s.mail_source == "graph" and not s.graph_public_url:
+        problems.append("ROOTMAIL_GRAPH_PUBLIC_URL: required with ROOTMAIL_MAIL_SOURCE=graph (Graph posts change "
+                        "notifications there); without a public URL use graph-poll")
     return problems
