@@ -52,3 +52,12 @@ class StoreUnavailable(RootMailError):
 
 class Forbidden(RootMailError):
     """The caller may not do this."""
+
+
+class MailSourceUnavailable(RootMailError):
+    """The mail source (Microsoft Graph) could not be reached, refused access or kept failing; nothing was lost,
+    the next delta run catches up. `retry_after` is the source's hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
+        self.retry_after, self.status = retry_after, status
+        super().__init__(message)
