@@ -82,7 +82,10 @@ async def open_cosmos(settings: CosmosSettings, **client_options: Any) -> AsyncI
                    "retry_throttle_backoff_max": settings.throttle_max_wait,
                    "connection_timeout": min(10.0, settings.timeout), "user_agent_suffix": "rootmail",
                    **client_options}
-        client = await stack.enter_async_context(CosmosClient(settings.endpoint, credential, **options))
+        client = CosmosClient(settings.endpoint, credential, **options)
+        stack.push_async_callback(client.close)  # also when opening fails half-way, which `async with` would not
+        with translated(f"connecting to {settings.endpoint}"):
+            await client.__aenter__()
         database = client.get_database_client(settings.database)
         if settings.create_if_missing:
             database = await _create_database(client, settings)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from azure.core import MatchConditions
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
@@ -45,6 +45,10 @@ def translated(action: str) -> Iterator[None]:
     """Any SDK failure inside becomes StoreUnavailable naming what RootMail was doing; the cause stays chained."""
     try:
         yield
+    except ClientAuthenticationError as error:
+        raise StoreUnavailable(
+            f"No Entra ID token for Cosmos DB while {action}: give RootMail an identity (managed or workload "
+            "identity, or az login) with a Cosmos DB data-plane role, or configure the account key.") from error
     except CosmosHttpResponseError as error:
         logger.warning("cosmos call failed", extra={"action": action, "status": error.status_code,
                                                     "sub_status": error.sub_status})

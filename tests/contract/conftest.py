@@ -39,8 +39,8 @@ async def cosmos_test_store(server: CosmosServer, client_options: dict | None = 
 
     from storage.cosmos import CosmosSettings, open_cosmos
 
-    settings = CosmosSettings(endpoint=server.endpoint, key=server.key, database=f"contract-{uuid.uuid4().hex[:12]}",
-                              create_if_missing=True, **settings_values)
+    values = {"key": server.key, "database": f"contract-{uuid.uuid4().hex[:12]}", "create_if_missing": True}
+    settings = CosmosSettings(endpoint=server.endpoint, **(values | settings_values))
     try:
         async with open_cosmos(settings, **(client_options or {})) as cosmos:
             yield cosmos

@@ -142,3 +142,29 @@ async def test_a_container_without_the_needed_index_stops_the_start(cosmos_serve
                     pass
         finally:
             await client.delete_database(database)
+
+
+class StaticToken:
+    """An azure.core AsyncTokenCredential that hands out one token and remembers what it was asked for."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    async def get_token(self, *scopes: str, **options):
+        from azure.core.credentials import AccessToken
+
+        self.scopes.append(scopes)
+        return AccessToken("entra-token", int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_without_a_key_the_store_signs_in_with_the_credential(cosmos_server):
+    credential = StaticToken()
+    log = RequestLog()
+    async with cosmos_test_store(cosmos_server, log.client_options(), key="", credential=credential) as store:
+        await store.create_address(address())
+        assert (await store.get_address("aws+billing@example.com")).account_name == "Billing Prod"
+
+    assert credential.scopes and credential.scopes[0] == ("https://127.0.0.1/.default",)
