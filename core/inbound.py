@@ -28,6 +28,7 @@ class ParsedMail:
     size: int
     headers: dict[str, list[str]] = field(default_factory=dict)
     defects: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # link targets the text does not show (HTML hrefs), for reset-link extraction
 
 
 def dedupe_key(message_id: str, address: str) -> str:

@@ -93,6 +93,10 @@ class Store(Protocol):
 
     async def count_mails(self, state: str | None = None) -> int: ...
 
+    async def expired_secrets(self, now: datetime, limit: int) -> list[InboundMail]:
+        """Up to `limit` mails still holding a sealed secret whose reveal window closed at or before `now`,
+        the longest expired first."""
+
     # --- conversations, audit and small settings ----------------------------------------
     async def save_conversation(self, owner: Owner) -> None:
         """Remember where a conversation is, so proactive posts survive restarts."""

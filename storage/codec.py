@@ -50,8 +50,11 @@ def address_from_dict(data: dict[str, Any], etag: str | None) -> RootAddress:
 
 
 MAIL_FIELDS = ("key", "message_id", "address", "sender", "subject", "received_at", "preview", "state", "size",
-               "attempts", "next_attempt_at", "last_error", "activity_id", "lease_owner", "lease_until")
-_MAIL_TIMES = ("received_at", "next_attempt_at", "lease_until")
+               "attempts", "next_attempt_at", "last_error", "activity_id", "lease_owner", "lease_until",
+               "kind", "severity", "verdict", "verdict_reason", "secret", "secret_kind", "secret_expires_at",
+               "posted_to")
+_MAIL_TIMES = ("received_at", "next_attempt_at", "lease_until", "secret_expires_at")
+_MAIL_DEFAULTED = ("kind", "severity", "verdict", "verdict_reason", "secret", "secret_kind", "posted_to")
 
 
 def mail_to_dict(mail: InboundMail) -> dict[str, Any]:
@@ -69,6 +72,9 @@ def mail_from_dict(data: dict[str, Any], etag: str | None) -> InboundMail:
     values["state"] = MailState(values["state"])
     for name in ("last_error", "activity_id", "lease_owner"):
         values[name] = values[name] or ""
+    for name in _MAIL_DEFAULTED:  # mail recorded before these fields existed keeps the dataclass defaults
+        if values[name] is None:
+            del values[name]
     return InboundMail(**values, etag=etag)
 
 

@@ -222,6 +222,14 @@ class CosmosStore(CosmosTransfer):
         return await self._mails.scalar("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'mail' AND c.state = @state",
                                         params(state=state))
 
+    async def expired_secrets(self, now: datetime, limit: int) -> list[InboundMail]:
+        if limit <= 0:
+            return []
+        docs = await self._mails.query(
+            f"SELECT TOP {int(limit)} * FROM c WHERE c.type = 'mail' AND c.secret != '' "
+            "AND c.secret_expires_at <= @now ORDER BY c.secret_expires_at", params(now=when(now)))
+        return [mail_from_doc(d) for d in docs]
+
     # --- conversations, audit and flags -------------------------------------------------
     async def save_conversation(self, owner: Owner) -> None:
         await self._meta.upsert(conversation_doc(owner))

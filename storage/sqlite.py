@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS mails (key TEXT PRIMARY KEY, address TEXT NOT NULL, s
     body TEXT NOT NULL, version INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS mails_due ON mails (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS mails_address ON mails (address, received_at);
+CREATE INDEX IF NOT EXISTS mails_secret ON mails (json_extract(body, '$.secret_expires_at'))
+    WHERE json_extract(body, '$.secret') <> '';
 CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, seq);
@@ -271,6 +273,13 @@ class SqliteStore:
         if state is None:
             return (await self._one("SELECT count(*) AS n FROM mails"))["n"]
         return (await self._one("SELECT count(*) AS n FROM mails WHERE state = ?", state))["n"]
+
+    async def expired_secrets(self, now: datetime, limit: int) -> list[InboundMail]:
+        rows = await self._all(
+            "SELECT body, version FROM mails WHERE json_extract(body, '$.secret') <> '' "
+            "AND json_extract(body, '$.secret_expires_at') <= ? "
+            "ORDER BY json_extract(body, '$.secret_expires_at') LIMIT ?", when(now), max(limit, 0))
+        return [self._mail(r) for r in rows]
 
     # --- conversations, audit and flags -------------------------------------------------
     async def save_conversation(self, owner: Owner) -> None:
