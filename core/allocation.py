@@ -98,7 +98,7 @@ class Allocator:
             address=address.lower(), mailbox=mailbox.address, account_name=request.account_name,
             environment=request.environment, purpose=request.purpose, owner=owner, requester=requester,
             created_at=now, updated_at=now, state=AddressState.ACTIVE, account_id=request.account_id,
-            request_id=request.request_id)
+            request_id=request.request_id, tags=dict(request.tags))
 
     async def _check_pool(self, mailbox: Mailbox) -> None:
         free = await self.store.free_alias_count(mailbox.address)

@@ -30,6 +30,14 @@ class AccountIdTaken(RootMailError):
         super().__init__(f"AWS account {account_id} is already linked to {address}")
 
 
+class AlreadyLinked(RootMailError):
+    """The address already belongs to another AWS account; a link is never moved silently."""
+
+    def __init__(self, address: str, account_id: str):
+        self.address, self.account_id = address, account_id
+        super().__init__(f"{address} is already linked to AWS account {account_id}")
+
+
 class DuplicateRequest(RootMailError):
     """This allocation request id was already used; `address` is what it allocated."""
 

@@ -1,12 +1,14 @@
 """Changes to existing addresses (link, retire) and the lookups the bot and API offer."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
-from core.errors import AccountIdTaken, Conflict, InvalidRequest, NotFound
-from core.model import AddressState, AuditEvent, RootAddress
+from core.errors import AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound
+from core.model import AddressState, AuditEvent, Owner, RootAddress
 from core.ports import Clock, Store
 from core.rules import account_id_problem, normalize_address
+from core.tags import merged_tags
 
 UPDATE_ATTEMPTS = 3
 
@@ -49,6 +51,48 @@ async def link(store: Store, clock: Clock, address: str, account_id: str, actor:
     except AccountIdTaken as taken:
         raise InvalidRequest({"account_id": f"Already linked to {taken.address}."}) from None
     await store.append_audit(AuditEvent(clock(), actor, "link", record.address, {"account_id": account_id}))
+    return record
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What an automation caller changes in one write; None leaves that part alone."""
+
+    account_id: str | None = None  # link; an address is never unlinked or moved to another account
+    owner: Owner | None = None  # hand the address to another conversation
+    tags: dict[str, Any] | None = None  # JSON merge patch: a value sets a tag, null removes it
+
+
+async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, actor: str) -> RootAddress:
+    """Apply the amendment atomically (one etag-checked write). Raises AlreadyLinked, AccountIdTaken,
+    InvalidRequest or NotFound; audits each part that changed."""
+    account_id = amendment.account_id.replace("-", "").strip() if amendment.account_id is not None else None
+    if account_id is not None and (problem := account_id_problem(account_id)):
+        raise InvalidRequest({"account_id": f"An AWS account id {problem}."})
+    before: list[RootAddress] = []
+
+    def change(record: RootAddress) -> RootAddress:
+        before[:] = [record]
+        updated = record
+        if account_id and record.account_id != account_id:
+            if record.account_id:
+                raise AlreadyLinked(record.address, record.account_id)
+            updated = replace(updated, account_id=account_id)
+        if amendment.owner and amendment.owner.conversation_id != record.owner.conversation_id:
+            updated = replace(updated, owner=amendment.owner)
+        if amendment.tags is not None:
+            updated = replace(updated, tags=merged_tags(record.tags, amendment.tags))
+        return record if updated == record else replace(updated, updated_at=clock())
+
+    record = await _update(store, address, change)
+    old = before[0]
+    if record.account_id != old.account_id:
+        await store.append_audit(AuditEvent(clock(), actor, "link", record.address, {"account_id": record.account_id}))
+    if record.owner.conversation_id != old.owner.conversation_id:
+        await store.append_audit(AuditEvent(clock(), actor, "transfer", record.address,
+                                            {"from": old.owner.conversation_id, "to": record.owner.conversation_id}))
+    if record.tags != old.tags:
+        await store.append_audit(AuditEvent(clock(), actor, "tag", record.address, {"tags": record.tags}))
     return record
 
 

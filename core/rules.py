@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.errors import InvalidRequest
 
@@ -70,6 +70,7 @@ class NewAddressRequest:
     purpose: str
     account_id: str | None
     request_id: str
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def parse_new_address_request(values: dict, environments: tuple[str, ...] = ENVIRONMENTS) -> NewAddressRequest:
