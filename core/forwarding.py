@@ -24,6 +24,7 @@ class Forwarder:
     render: MailCard
     instance_id: str
     admin_conversation: str | None = None
+    settled: Callable[[InboundMail], object] | None = None  # told each time a mail reaches its final state
     batch: int = 32
     lease: timedelta = timedelta(seconds=60)
     base_backoff: float = 2.0
@@ -92,6 +93,8 @@ class Forwarder:
                        next_attempt_at=None, lease_owner="", lease_until=None, last_error="")
         try:
             await self.store.update_mail(done)
+            if self.settled:  # e.g. the Graph source then marks the message read and moves it
+                self.settled(done)
         except Conflict:
             logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
 
