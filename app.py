@@ -19,12 +19,14 @@ import cards
 from bot.activity_bot import RootMailBot
 from bot.poster import BotPoster
 from bot.services import Services
+from cards.pool import aliases_missing_card
 from core.allocation import Allocator, load_pool
 from core.forwarding import Forwarder
 from core.model import Mailbox
 from core.pool import PoolConfigError, load_pool_file
 from core.ports import Clock, PostFailed, Poster, Store
 from logs import configure_logging
+from mail.graph_routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
 from settings import ROOT, Settings, SettingsError, load_settings
 from storage.sqlite import open_sqlite
 
@@ -56,7 +58,7 @@ class _BotConfig:
 
 
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
-               clock: Clock = utc_now) -> web.Application:
+               clock: Clock = utc_now, graph_credential: Any = None) -> web.Application:
     """Build the aiohttp app. `store` and `poster` may be injected (tests); otherwise built from settings."""
     app = web.Application()
     app[SETTINGS] = settings
@@ -67,10 +69,13 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app[POSTER] = poster or BotPoster(adapter, settings.app_id)
     app.cleanup_ctx.append(_store_ctx(store, clock))
     app.cleanup_ctx.append(_forwarder_ctx(clock))
-    app.cleanup_ctx.append(_mail_source_ctx(clock))
+    app.cleanup_ctx.append(_mail_source_ctx(clock, graph_credential))
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if settings.mail_source == "graph":  # Graph posts here; graph_credential may be injected (tests)
+        app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_notifications))
+        app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_lifecycle))
     return app
 
 
@@ -83,7 +88,7 @@ def _store_ctx(injected: Store | None, clock: Clock):
         settings = app[SETTINGS]
         async with contextlib.AsyncExitStack() as stack:
             store = injected or await stack.enter_async_context(_open_store(settings))
-            await load_pool(store, load_pool_file(settings.pool_file), settings.pool_low_watermark)
+            await load_pool(store, _pool(settings), settings.pool_low_watermark)
             app[STORE] = store
             allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
                                   _low_pool_notifier(app))
@@ -117,6 +122,12 @@ def _low_pool_notifier(app: web.Application):
     return notify
 
 
+def _pool(settings: Settings) -> list:
+    """The pool file; with a Graph source the aliases come from Exchange, so the file's are ignored."""
+    pool = load_pool_file(settings.pool_file)
+    return [(mailbox, []) for mailbox, _ in pool] if settings.mail_source.startswith("graph") else pool
+
+
 def _forwarder_ctx(clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
@@ -131,9 +142,14 @@ def _forwarder_ctx(clock: Clock):
     return ctx
 
 
-def _mail_source_ctx(clock: Clock):
+def _mail_source_ctx(clock: Clock, graph_credential: Any = None):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
+        if settings.mail_source.startswith("graph"):
+            async with _graph_source(app, clock, graph_credential) as source:
+                app[INBOX] = source
+                yield
+            return
         if settings.mail_source != "smtp":
             yield
             return
@@ -148,6 +164,38 @@ def _mail_source_ctx(clock: Clock):
         yield
         await inbox.stop()
     return ctx
+
+
+@contextlib.asynccontextmanager
+async def _graph_source(app: web.Application, clock: Clock, credential: Any) -> AsyncIterator[Any]:
+    from mail.graph_wiring import GraphConfig, open_graph_source  # msgraph loads only when Graph is configured
+
+    settings = app[SETTINGS]
+    async with open_graph_source(GraphConfig.from_settings(settings), app[STORE], clock,
+                                 load_pool_file(settings.pool_file), app[MAIL_WAKE].set,
+                                 _missing_aliases_notifier(app), credential) as source:
+        app[FORWARDER].settled = source.settled
+        app[SERVICES].sync_pool = source.sync_pool
+        yield source
+
+
+def _missing_aliases_notifier(app: web.Application):
+    async def notify(mailbox: Mailbox, missing: tuple[str, ...]) -> None:
+        admin_id = app[SETTINGS].admin_conversation
+        admin = admin_id and await app[STORE].get_conversation(admin_id)
+        if not admin:
+            return
+        owners = {}
+        for alias in missing:
+            record = await app[STORE].get_address(alias)
+            if record:
+                owners[alias] = " / ".join(p for p in (record.owner.team_name, record.owner.name) if p) or "assigned"
+        try:
+            await app[POSTER].post(admin, aliases_missing_card(mailbox.address, missing, owners),
+                                   f"Aliases of {mailbox.address} disappeared from Exchange")
+        except PostFailed as failure:
+            logger.warning("could not tell admins about missing aliases", extra={"reason": failure.reason})
+    return notify
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
@@ -191,7 +239,7 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as error:  # readiness reports, it never raises
         checks["store"] = f"failing: {type(error).__name__}"
     inbox = request.app.get(INBOX)
-    if request.app[SETTINGS].mail_source == "smtp":
+    if request.app[SETTINGS].mail_source != "none":
         try:
             await inbox.ping()
             checks["mail_source"] = "ok"

@@ -8,8 +8,10 @@ from typing import Any, Awaitable, Callable
 import cards
 from bot.services import Services
 from bot.turn import Turn
+from cards.pool import pool_status_card
 from core import registry
 from core.errors import InvalidRequest, NotFound
+from core.inventory import pool_status
 from core.model import RootAddress
 from core.rules import parse_new_address_request
 
@@ -123,13 +125,21 @@ async def retire(services: Services, turn: Turn) -> Card:
                              "posted here, flagged as retired.", [("Address", record.address)], "warning")
 
 
+async def pool(services: Services, turn: Turn) -> Card:
+    """Admins only: each shared mailbox's fill level, after reading its aliases from Exchange again."""
+    if not services.is_admin_conversation(turn.owner.conversation_id):
+        return cards.error_card("Only admins can see the pool", "Run pool in RootMail's admin conversation.")
+    problems = await services.sync_pool() if services.sync_pool else {}
+    return pool_status_card(await pool_status(services.store), problems, synced=services.sync_pool is not None)
+
+
 async def help_(services: Services, turn: Turn) -> Card:
     return cards.help_card()
 
 
 COMMANDS: dict[str, Handler] = {
     "new": new_form, "lookup": lookup, "find": lookup, "list": list_owned, "link": link, "retire": retire,
-    "help": help_, "?": help_,
+    "help": help_, "?": help_, "pool": pool,
 }
 
 ACTIONS: dict[str, Handler] = {

@@ -18,6 +18,7 @@ class Services:
     admin_conversation: str | None = None
     page_size: int = 10
     environments: tuple[str, ...] = ENVIRONMENTS
+    sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
         return bool(self.admin_conversation) and conversation_id == self.admin_conversation

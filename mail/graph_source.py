@@ -1,0 +1,216 @@
+"""The production mail source: Exchange Online through Microsoft Graph. Change notifications bring new mail in
+seconds; delta queries (at start, after `missed`, on a schedule, or alone in polling mode) bring everything else."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+from core.errors import MailSourceUnavailable, NotFound
+from core.model import InboundMail
+from mail.graph_api import GraphMail
+from mail.graph_delta import DeltaRunner
+from mail.graph_ingest import GraphIngest
+from mail.graph_inventory import Inventory
+from mail.graph_mover import Mover
+from mail.graph_subscriptions import SubscriptionKeeper
+
+logger = logging.getLogger(__name__)
+
+QUEUE_SIZE = 10_000
+WORKERS = 8
+RECENT = 4096  # notifications for the same message within this many are fetched once
+
+
+@dataclass(frozen=True)
+class Schedule:
+    notifications: bool  # False: graph-poll, delta only
+    delta_every: timedelta
+    sync_every: timedelta
+    check_subscriptions_every: timedelta = timedelta(minutes=30)
+    sweep_every: timedelta = timedelta(minutes=1)
+
+
+class GraphMailSource:
+    def __init__(self, graph: GraphMail, inventory: Inventory, ingest: GraphIngest, delta: DeltaRunner,
+                 mover: Mover, keeper: SubscriptionKeeper | None, schedule: Schedule):
+        self.graph, self.inventory, self.ingest, self.delta = graph, inventory, ingest, delta
+        self.mover, self.keeper = mover, keeper
+        self.schedule = schedule
+        self.mailboxes = [m.address for m in inventory.mailboxes]
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._delta_wanted: set[str] = set(self.mailboxes)
+        self._delta_wake, self._move_wake = asyncio.Event(), asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self.rejected = 0  # notifications refused for a wrong clientState or an unknown subscription
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Read the aliases first (routing needs them), then work in the background; Graph being down at start
+        is logged and retried by the schedules, it does not stop RootMail."""
+        with contextlib.suppress(MailSourceUnavailable):
+            await self.inventory.sync()
+        self._delta_wake.set()
+        loops: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+            ("graph-delta", self._delta_loop), ("graph-inventory", self._inventory_loop),
+            ("graph-mover", self._mover_loop)]
+        if self.keeper:
+            loops.append(("graph-subscriptions", self._subscription_loop))
+            loops += [(f"graph-worker-{i}", self._worker) for i in range(WORKERS)]
+        self._tasks = [asyncio.create_task(loop(), name=name) for name, loop in loops]
+
+    async def stop(self) -> None:
+        """Subscriptions stay: they outlive a restart, and other instances use them."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def ping(self) -> None:
+        if error := self.graph.client.last_error:
+            raise MailSourceUnavailable(f"the latest Graph call failed: {error}")
+
+    # --- what the HTTP routes and the forwarder hand in ---------------------------------------------------
+    async def accept_notifications(self, items: list[Any]) -> int:
+        """Verify each item's clientState now (cheap); fetch and ingest later, in the background."""
+        accepted = 0
+        for item in items:
+            record = await self._verified(item)
+            if record is None:
+                continue
+            message_id = str(((item.get("resourceData") or {}).get("id")) or "")
+            if item.get("changeType") != "created" or not message_id:
+                continue
+            accepted += 1
+            self._enqueue("message", (record.mailbox, message_id))
+        return accepted
+
+    async def accept_lifecycle(self, items: list[Any]) -> int:
+        accepted = 0
+        for item in items:
+            record = await self._verified(item)
+            if record is not None:
+                accepted += 1
+                self._enqueue(str(item.get("lifecycleEvent") or ""), record)
+        return accepted
+
+    def settled(self, mail: InboundMail) -> None:
+        """Forwarder hook: a mail reached its final state, so its message may be ready to move."""
+        self._move_wake.set()
+
+    def request_delta(self, mailbox: str | None = None) -> None:
+        self._delta_wanted.update([mailbox] if mailbox else self.mailboxes)
+        self._delta_wake.set()
+
+    async def sync_pool(self) -> dict[str, str]:
+        """Read the aliases again now (the admin's `pool` command); what could not be read, by mailbox."""
+        await self.inventory.sync()
+        return dict(self.inventory.problems)
+
+    # --- background work ---------------------------------------------------------------------------------
+    async def _verified(self, item: Any):
+        if not isinstance(item, dict) or self.keeper is None:
+            return None
+        record = await self.keeper.verify(str(item.get("subscriptionId") or ""), str(item.get("clientState") or ""))
+        if record is None:
+            self.rejected += 1
+            logger.warning("graph notification rejected: unknown subscription or wrong clientState",
+                           extra={"subscription_id": str(item.get("subscriptionId"))[:64]})
+        return record
+
+    def _enqueue(self, kind: str, payload: Any) -> None:
+        try:
+            self._queue.put_nowait((kind, payload))
+        except asyncio.QueueFull:  # nothing is lost: the mailbox's delta catches up
+            mailbox = payload[0] if kind == "message" else payload.mailbox
+            logger.warning("notification queue full; catching up by delta", extra={"mailbox": mailbox})
+            self.request_delta(mailbox)
+
+    async def _worker(self) -> None:
+        while True:
+            kind, payload = await self._queue.get()
+            try:
+                await self._handle(kind, payload)
+            except Exception:
+                logger.exception("handling a graph notification failed", extra={"kind": kind})
+            finally:
+                self._queue.task_done()
+
+    async def _handle(self, kind: str, payload: Any) -> None:
+        if kind == "message":
+            await self._fetch(*payload)
+        elif kind == "reauthorizationRequired":
+            await self.keeper.reauthorize(payload)
+        elif kind == "subscriptionRemoved":
+            await self.keeper.ensure(payload.mailbox, recreate=True)
+            self.request_delta(payload.mailbox)
+        elif kind == "missed":
+            self.request_delta(payload.mailbox)
+        else:
+            logger.info("graph lifecycle event ignored", extra={"event": kind[:40]})
+
+    async def _fetch(self, mailbox: str, message_id: str) -> None:
+        key = (mailbox, message_id)
+        if key in self._recent:  # Graph may deliver a notification more than once
+            return
+        try:
+            message = await self.graph.message(mailbox, message_id)
+        except NotFound:
+            return  # moved or deleted since; nothing to forward
+        except MailSourceUnavailable:
+            self.request_delta(mailbox)  # the delta will find it
+            raise
+        await self.ingest.handle(mailbox, message)
+        self._recent[key] = None
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+    async def _delta_loop(self) -> None:
+        every = self.schedule.delta_every.total_seconds()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._delta_wake.wait(), every)
+            self._delta_wake.clear()
+            wanted, self._delta_wanted = (self._delta_wanted or set(self.mailboxes)), set()
+            await asyncio.gather(*(self._run_delta(m) for m in sorted(wanted)))
+
+    async def _run_delta(self, mailbox: str) -> None:
+        try:
+            await self.delta.run(mailbox)
+        except Exception as error:  # logged; the next scheduled run tries again
+            logger.warning("delta run failed", extra={"mailbox": mailbox, "error": str(error)})
+
+    async def _inventory_loop(self) -> None:
+        await self._every(self.schedule.sync_every, self.inventory.sync, first=False)
+
+    async def _subscription_loop(self) -> None:
+        await self._every(self.schedule.check_subscriptions_every, self.keeper.ensure_all, first=True)
+
+    async def _mover_loop(self) -> None:
+        every = self.schedule.sweep_every.total_seconds()
+        while True:
+            try:
+                await self.mover.run_once()
+            except Exception:
+                logger.exception("moving forwarded messages failed; will retry")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._move_wake.wait(), every)
+            self._move_wake.clear()
+
+    @staticmethod
+    async def _every(period: timedelta, job: Callable[[], Awaitable[Any]], first: bool) -> None:
+        while True:
+            if first:
+                try:
+                    await job()
+                except Exception:
+                    logger.exception("scheduled graph job failed; will retry", extra={"job": job.__name__})
+            first = True
+            await asyncio.sleep(period.total_seconds())

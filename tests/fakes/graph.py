@@ -1,0 +1,384 @@
+"""A fake Microsoft Graph v1.0 on a random loopback port: users, mail folders, messages, delta, move and subscriptions
+in the real JSON shapes; it records requests, checks the bearer token, enforces Outlook's 4 concurrent requests per
+mailbox, performs the subscription validation handshake, posts change and lifecycle notifications, and injects
+429 (with Retry-After), 5xx and hangs."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from azure.core.credentials import AccessToken
+
+from tests.fakes.graph_state import GraphState, Mailbox, Message, decode_token, encode_token, iso, shaped
+
+MAX_SUBSCRIPTION_MINUTES = 10080
+MAX_CONCURRENT_PER_MAILBOX = 4
+_DEFAULT_PAGE = 10
+_FILTER_SINCE = re.compile(r"receivedDateTime\s+ge\s+(\S+)")
+_FILTER_NAME = re.compile(r"displayName\s+eq\s+'((?:[^']|'')*)'")
+_PAGE_SIZE = re.compile(r"odata\.maxpagesize=(\d+)")
+_RESOURCE = re.compile(r"^/?users/([^/]+)/mailFolders\('([^']+)'\)/messages$", re.IGNORECASE)
+
+
+class StaticToken:
+    """An azure.core AsyncTokenCredential that always returns the same token: the SDK talks to the fake as it
+    would to Graph, and the fake checks `Authorization: Bearer <token>`."""
+
+    def __init__(self, token: str = "fake-graph-token"):
+        self.token, self.scopes = token, []
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        pass
+
+    async def __aenter__(self) -> "StaticToken":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        pass
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    status: int  # 0: hang for `hang_seconds`, then answer 504 (the client should have given up by then)
+    path: str = ""  # only requests whose path contains this
+    retry_after: str | None = None
+
+
+@dataclass
+class Subscription:
+    id: str
+    mailbox: Mailbox
+    body: dict[str, Any]
+    expires: datetime
+    needs_reauthorization: bool = False
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message, "innerError": {
+        "request-id": str(uuid.uuid4()), "date": iso(datetime.now().astimezone())}}}, status=status, headers=headers)
+
+
+@dataclass
+class FakeGraph:
+    token: str = "fake-graph-token"
+    tenant_id: str = "tenant-0001"
+    state: GraphState = field(default_factory=GraphState)
+    latency: float = 0.0  # seconds each request takes, so concurrency shows
+    hang_seconds: float = 3.0
+    requests: list[Recorded] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    notification_answers: list[tuple[int, float]] = field(default_factory=list)  # (status, seconds)
+    delta_generation: int = 1  # bump to expire every delta token (410 SyncStateNotFound)
+    omit_headers_in_delta: bool = False
+    in_flight: dict[str, int] = field(default_factory=dict)
+    max_in_flight: int = 0
+    url: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/v1.0/{tail:.*}", self._dispatch)
+        app.cleanup_ctx.append(self._session_ctx)
+        return app
+
+    async def _session_ctx(self, app: web.Application):
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))  # Graph waits 10 s at most
+        yield
+        await self._session.close()
+
+    # --- the test's side --------------------------------------------------------------------------------
+    def add_mailbox(self, mail: str, aliases: list[str] = ()) -> Mailbox:
+        return self.state.add_mailbox(mail, list(aliases))
+
+    def mailbox(self, key: str) -> Mailbox:
+        found = self.state.mailbox(key)
+        assert found is not None, f"no fake mailbox {key}"
+        return found
+
+    def deliver(self, mailbox: str, **message: Any) -> Message:
+        """Mail arrives in the mailbox's Inbox (no notification; see notify)."""
+        return self.state.add_message(self.mailbox(mailbox), **message)
+
+    def fail(self, status: int, times: int = 1, path: str = "", retry_after: str | None = None) -> None:
+        self.faults += [Fault(status, path, retry_after) for _ in range(times)]
+
+    def made(self, method: str, path_part: str = "") -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    async def notify(self, message: Message, mailbox: str, change_type: str = "created",
+                     client_state: str | None = None) -> list[int]:
+        """Post a change notification to every live subscription on the mailbox's Inbox; the answers' statuses."""
+        box = self.mailbox(mailbox)
+        statuses = []
+        for sub in self._live(box):
+            resource = f"Users/{box.id}/Messages/{message.id}"
+            item = {"subscriptionId": sub.id, "subscriptionExpirationDateTime": iso(sub.expires),
+                    "changeType": change_type, "resource": resource, "tenantId": self.tenant_id,
+                    "clientState": sub.body.get("clientState") if client_state is None else client_state,
+                    "resourceData": {"@odata.type": "#Microsoft.Graph.Message", "@odata.id": resource,
+                                     "@odata.etag": message.data["@odata.etag"], "id": message.id}}
+            statuses.append(await self._post(sub.body["notificationUrl"], {"value": [item]}))
+        return statuses
+
+    async def lifecycle(self, subscription_id: str, event: str) -> int:
+        sub = self.subscriptions[subscription_id]
+        if event == "subscriptionRemoved":
+            del self.subscriptions[subscription_id]
+        if event == "reauthorizationRequired":
+            sub.needs_reauthorization = True
+        item = {"subscriptionId": sub.id, "subscriptionExpirationDateTime": iso(sub.expires),
+                "tenantId": self.tenant_id, "clientState": sub.body.get("clientState"), "lifecycleEvent": event}
+        return await self._post(sub.body["lifecycleNotificationUrl"], {"value": [item]})
+
+    async def post_raw(self, url: str, payload: Any) -> int:
+        return await self._post(url, payload)
+
+    def _live(self, mailbox: Mailbox) -> list[Subscription]:
+        return [s for s in self.subscriptions.values() if s.mailbox is mailbox and s.expires > self.state.now]
+
+    async def _post(self, url: str, payload: Any) -> int:
+        started = time.perf_counter()
+        async with self._session.post(url, json=payload) as response:
+            await response.read()
+            self.notification_answers.append((response.status, time.perf_counter() - started))
+            return response.status
+
+    # --- the wire -----------------------------------------------------------------------------------------
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        record = Recorded(request.method, request.path, dict(request.query),
+                          {k.lower(): v for k, v in request.headers.items()}, body)
+        self.requests.append(record)
+        response = await self._answer(request, record)
+        record.status = response.status
+        return response
+
+    async def _answer(self, request: web.Request, record: Recorded) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        fault = next((f for f in self.faults if f.path in request.path), None)
+        if fault:
+            self.faults.remove(fault)
+            if fault.status == 0:
+                await asyncio.sleep(self.hang_seconds)
+                return error(504, "GatewayTimeout", "injected hang")
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+            code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
+            return error(fault.status, code, "injected fault", headers)
+        parts = request.match_info["tail"].split("/")
+        if parts[0] == "subscriptions":
+            return await self._subscriptions(request, parts[1:], record.body)
+        if parts[0] != "users" or len(parts) < 2:
+            return error(400, "BadRequest", f"Unsupported path {request.path}")
+        mailbox = self.state.mailbox(parts[1])
+        if mailbox is None:
+            return error(404, "ErrorInvalidUser", f"The requested user '{parts[1]}' is invalid.")
+        self.in_flight[mailbox.id] = self.in_flight.get(mailbox.id, 0) + 1
+        try:
+            self.max_in_flight = max(self.max_in_flight, self.in_flight[mailbox.id])
+            if self.in_flight[mailbox.id] > MAX_CONCURRENT_PER_MAILBOX:
+                return error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
+                             {"Retry-After": "1"})
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return await self._user(request, mailbox, parts[2:], record.body)
+        finally:
+            self.in_flight[mailbox.id] -= 1
+
+    async def _user(self, request: web.Request, box: Mailbox, rest: list[str], body: Any) -> web.Response:
+        select = [s for s in request.query.get("$select", "").split(",") if s] or None
+        prefer = request.headers.get("Prefer", "")
+        if not rest and request.method == "GET":
+            user = {"id": box.id, "mail": box.mail, "proxyAddresses": box.proxy_addresses,
+                    "displayName": box.mail.split("@")[0], "userPrincipalName": box.mail}
+            return web.json_response({"@odata.context": f"{self.url}/v1.0/$metadata#users/$entity",
+                                      **{k: v for k, v in user.items() if not select or k in select or k == "id"}})
+        if rest[:1] == ["mailFolders"]:
+            return self._folders(request, box, rest[1:], body, select, prefer)
+        if rest[:1] == ["messages"] and len(rest) >= 2:
+            message = box.messages.get(rest[1])
+            if message is None:
+                return error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            if len(rest) == 2 and request.method == "GET":
+                return web.json_response(shaped(message, select, 'outlook.body-content-type="text"' in prefer))
+            if len(rest) == 2 and request.method == "PATCH":
+                self.state.update(box, message, {k: v for k, v in body.items() if k in ("isRead", "categories")})
+                return web.json_response(shaped(message, None, False))
+            if rest[2:] == ["move"] and request.method == "POST":
+                # the SDK sends the action parameter as "DestinationId"; Graph reads it case-insensitively
+                folder = box.folder_id(next((v for k, v in body.items() if k.lower() == "destinationid"), ""))
+                if folder is None:
+                    return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
+                self.state.move(box, message, folder)
+                return web.json_response(shaped(message, None, False), status=201)
+        return error(400, "BadRequest", f"Unsupported {request.method} {request.path}")
+
+    def _folders(self, request, box: Mailbox, rest: list[str], body, select, prefer) -> web.Response:
+        if not rest and request.method == "GET":
+            wanted = _FILTER_NAME.search(request.query.get("$filter", ""))
+            name = wanted[1].replace("''", "'") if wanted else None
+            folders = [{"id": fid, "displayName": n, "parentFolderId": "AQMkRoot", "childFolderCount": 0,
+                        "unreadItemCount": 0, "totalItemCount": len(self.state.in_folder(box, fid))}
+                       for fid, n in box.folders.items() if name is None or n.lower() == name.lower()]
+            return web.json_response({"@odata.context": "...", "value": folders})
+        if not rest and request.method == "POST":
+            if any(n.lower() == body["displayName"].lower() for n in box.folders.values()):
+                return error(409, "ErrorFolderExists", "A folder with the specified name already exists.")
+            fid = f"AQMkFolder{len(box.folders)}{uuid.uuid4().hex[:8]}"
+            box.folders[fid] = body["displayName"]
+            return web.json_response({"id": fid, "displayName": body["displayName"], "parentFolderId": "AQMkRoot",
+                                      "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0}, status=201)
+        folder = box.folder_id(rest[0]) if rest else None
+        if folder and rest[1:3] == ["messages", "delta()"] or folder and rest[1:3] == ["messages", "delta"]:
+            return self._delta(request, box, folder, select, prefer)
+        return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
+
+    def _delta(self, request, box: Mailbox, folder: str, select, prefer) -> web.Response:
+        query = request.query
+        token = query.get("$deltatoken") or query.get("$skiptoken")
+        if token:
+            state = decode_token(token)
+            if state.get("gen") != self.delta_generation:
+                return error(410, "SyncStateNotFound", "The sync state generation is not valid.")
+            if "$deltatoken" in query:
+                state = {**state, "w": self.state.last_seq, "after": state["lo"]}
+        else:
+            since = _FILTER_SINCE.search(query.get("$filter", ""))
+            state = {"lo": 0, "after": 0, "w": self.state.last_seq, "since": since[1] if since else "",
+                     "sel": select, "ct": query.get("changeType", ""), "gen": self.delta_generation}
+        size = int(m[1]) if (m := _PAGE_SIZE.search(prefer)) else _DEFAULT_PAGE
+        changes = self._changes(box, folder, state)
+        page, more = changes[:size], len(changes) > size
+        sel = state["sel"]
+        if self.omit_headers_in_delta and sel:
+            sel = [s for s in sel if s != "internetMessageHeaders"]
+        text = 'outlook.body-content-type="text"' in prefer
+        value = [shaped(item, sel, text) if isinstance(item, Message) else
+                 {"@odata.type": "#microsoft.graph.message", "id": item, "@removed": {"reason": "deleted"}}
+                 for _, item in page]
+        link = f"{self.url}/v1.0/users/{quote(box.id)}/mailFolders/{quote(folder)}/messages/delta()"
+        answer: dict[str, Any] = {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(message)", "value": value}
+        if more:
+            answer["@odata.nextLink"] = f"{link}?$skiptoken={encode_token({**state, 'after': page[-1][0]})}"
+        else:
+            answer["@odata.deltaLink"] = f"{link}?$deltatoken={encode_token({**state, 'lo': state['w']})}"
+        return web.json_response(answer, headers={"Preference-Applied": f"odata.maxpagesize={size}"})
+
+    def _changes(self, box: Mailbox, folder: str, state: dict) -> list[tuple[int, Any]]:
+        """Messages created (or, without changeType=created, changed) in the folder and ids removed from it,
+        in (state.after, state.w], in change order."""
+        cached = getattr(box, "_sorted", None)
+        if cached is None or cached[0] != self.state.last_seq:
+            ordered = sorted((m.seq, m) for m in box.messages.values())
+            cached = (self.state.last_seq, ordered, [s for s, _ in ordered])
+            box._sorted = cached  # type: ignore[attr-defined]
+        _, ordered, seqs = cached
+        lo, after, w = state["lo"], state["after"], state["w"]
+        found: list[tuple[int, Any]] = []
+        for seq, message in ordered[bisect_right(seqs, after):]:
+            if seq > w:
+                break
+            if message.folder != folder or state["ct"] == "created" and message.created_seq <= lo:
+                continue
+            if state["since"] and message.data["receivedDateTime"] < state["since"]:
+                continue
+            found.append((seq, message))
+        found += [(seq, mid) for seq, mid, left in box.removed if left == folder and after < seq <= w and lo < seq]
+        return sorted(found, key=lambda pair: pair[0])
+
+    # --- subscriptions --------------------------------------------------------------------------------------
+    async def _subscriptions(self, request: web.Request, rest: list[str], body: Any) -> web.Response:
+        if not rest and request.method == "POST":
+            return await self._subscribe(body)
+        if not rest and request.method == "GET":
+            return web.json_response({"value": [self._subscription_json(s) for s in self.subscriptions.values()]})
+        sub = self.subscriptions.get(rest[0])
+        if sub is None or sub.expires <= self.state.now:
+            return error(404, "ResourceNotFound", "The object was not found.")
+        if rest[1:] == ["reauthorize"] and request.method == "POST":
+            sub.needs_reauthorization = False
+            return web.Response(status=204)
+        if request.method == "PATCH":
+            expires = _parse_time(body.get("expirationDateTime", ""))
+            if problem := self._expiry_problem(expires):
+                return error(400, "ExtensionError", problem)
+            sub.expires, sub.needs_reauthorization = expires, False
+            return web.json_response(self._subscription_json(sub))
+        if request.method == "DELETE":
+            del self.subscriptions[sub.id]
+            return web.Response(status=204)
+        return web.json_response(self._subscription_json(sub))
+
+    async def _subscribe(self, body: dict[str, Any]) -> web.Response:
+        match = _RESOURCE.match(body.get("resource", ""))
+        mailbox = self.state.mailbox(match[1]) if match else None
+        expires = _parse_time(body.get("expirationDateTime", ""))
+        problem = ("Unsupported resource" if mailbox is None or match[2].lower() != "inbox" else
+                   "changeType must be created" if body.get("changeType") != "created" else
+                   "clientState is longer than 128 characters" if len(body.get("clientState") or "") > 128 else
+                   self._expiry_problem(expires))
+        if problem:
+            return error(400, "InvalidRequest", problem)
+        for url in (body["notificationUrl"], body.get("lifecycleNotificationUrl")):
+            if url and not await self._validated(url):
+                return error(400, "InvalidRequest", f"Subscription validation request failed for {url}.")
+        sub = Subscription(str(uuid.uuid4()), mailbox, dict(body), expires)
+        self.subscriptions[sub.id] = sub
+        return web.json_response(self._subscription_json(sub), status=201)
+
+    async def _validated(self, url: str) -> bool:
+        token = f"Validation: Testing client application reachability for subscription Request-Id: {uuid.uuid4()}"
+        try:
+            async with self._session.post(url, params={"validationToken": token},
+                                          headers={"Content-Type": "text/plain; charset=utf-8"}) as response:
+                return response.status == 200 and (await response.text()) == token
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    def _expiry_problem(self, expires: datetime | None) -> str | None:
+        if expires is None or expires <= self.state.now:
+            return "expirationDateTime must be in the future"
+        if expires > self.state.now + timedelta(minutes=MAX_SUBSCRIPTION_MINUTES):
+            return f"Subscription expiration can only be {MAX_SUBSCRIPTION_MINUTES} minutes in the future."
+        return None
+
+    def _subscription_json(self, sub: Subscription) -> dict[str, Any]:
+        return {**{k: v for k, v in sub.body.items() if k != "clientState"}, "id": sub.id,
+                "clientState": sub.body.get("clientState"), "expirationDateTime": iso(sub.expires),
+                "applicationId": "22222222-3333-4444-5555-666666666666", "creatorId": str(uuid.uuid4()),
+                "latestSupportedTlsVersion": sub.body.get("latestSupportedTlsVersion", "v1_2")}
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,147 @@
+"""What the fake Graph keeps: mailboxes with proxy addresses, folders, messages and a change log for delta."""
+from __future__ import annotations
+
+import base64
+import html
+import itertools
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _graph_id(prefix: str) -> str:
+    """Exchange ids are long base64url strings; immutable ones stay the same when a message moves."""
+    return prefix + base64.urlsafe_b64encode(uuid.uuid4().bytes * 3).decode().rstrip("=")
+
+
+@dataclass
+class Message:
+    id: str
+    folder: str
+    created_seq: int
+    seq: int
+    data: dict[str, Any]
+
+
+@dataclass
+class Mailbox:
+    """One Exchange Online recipient (a shared mailbox): its addresses, its folders and what they hold."""
+
+    mail: str
+    proxy_addresses: list[str]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    folders: dict[str, str] = field(default_factory=dict)  # folder id -> display name
+    messages: dict[str, Message] = field(default_factory=dict)
+    removed: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, message id, folder it left)
+
+    def __post_init__(self) -> None:
+        self.inbox = _graph_id("AQMkInbox")
+        self.folders[self.inbox] = "Inbox"
+
+    def answers_to(self, key: str) -> bool:
+        key = key.lower()
+        return key in (self.id.lower(), self.mail.lower()) or any(
+            p.lower() == f"smtp:{key}" for p in self.proxy_addresses)
+
+    def folder_id(self, key: str) -> str | None:
+        if key.lower() == "inbox":
+            return self.inbox
+        return key if key in self.folders else None
+
+
+def recipient(address: str, name: str = "") -> dict[str, Any]:
+    return {"emailAddress": {"name": name or address, "address": address}}
+
+
+class GraphState:
+    """Every mailbox and a global change sequence; delta tokens are positions in that sequence."""
+
+    def __init__(self, now: datetime = T0):
+        self.mailboxes: list[Mailbox] = []
+        self.now = now
+        self._seq = itertools.count(1)
+        self.last_seq = 0
+
+    def next_seq(self) -> int:
+        self.last_seq = next(self._seq)
+        return self.last_seq
+
+    def add_mailbox(self, mail: str, aliases: list[str] = ()) -> Mailbox:
+        proxies = [f"SMTP:{mail}"] + [f"smtp:{a}" for a in aliases]
+        mailbox = Mailbox(mail, proxies)
+        self.mailboxes.append(mailbox)
+        return mailbox
+
+    def mailbox(self, key: str) -> Mailbox | None:
+        return next((m for m in self.mailboxes if m.answers_to(key)), None)
+
+    def add_message(self, mailbox: Mailbox, *, to: list[str], cc: list[str] = (), subject: str = "Hello",
+                    body: str = "<p>Hello</p>", sender: str = "no-reply@signin.aws", sender_name: str = "AWS",
+                    message_id: str | None = None, headers: list[tuple[str, str]] = (),
+                    received: datetime | None = None) -> Message:
+        seq = self.next_seq()
+        mid = _graph_id("AAkALg")
+        received_at = received or self.now
+        data = {
+            "@odata.etag": f'W/"CQAAABYAAAA{seq:08d}"', "id": mid, "createdDateTime": iso(received_at),
+            "lastModifiedDateTime": iso(received_at), "changeKey": f"CQAAABYAAAA{seq:08d}",
+            "receivedDateTime": iso(received_at), "sentDateTime": iso(received_at - timedelta(seconds=2)),
+            "hasAttachments": False, "internetMessageId": message_id or f"<{uuid.uuid4().hex}@email.amazonses.com>",
+            "subject": subject, "bodyPreview": html.unescape(_TAG.sub("", body))[:255], "importance": "normal",
+            "parentFolderId": mailbox.inbox, "conversationId": _graph_id("AAQkConv"), "isRead": False,
+            "isDraft": False,
+            "webLink": f"https://outlook.office365.com/owa/?ItemID={quote(mid, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
+            "body": {"contentType": "html", "content": body},
+            "sender": recipient(sender, sender_name), "from": recipient(sender, sender_name),
+            "toRecipients": [recipient(a) for a in to], "ccRecipients": [recipient(a) for a in cc],
+            "bccRecipients": [], "replyTo": [],
+            "internetMessageHeaders": [{"name": n, "value": v} for n, v in headers],
+        }
+        message = Message(mid, mailbox.inbox, seq, seq, data)
+        mailbox.messages[mid] = message
+        return message
+
+    def update(self, mailbox: Mailbox, message: Message, changes: dict[str, Any]) -> None:
+        message.data.update(changes)
+        message.seq = self.next_seq()
+
+    def move(self, mailbox: Mailbox, message: Message, folder: str) -> None:
+        if message.folder != folder:
+            mailbox.removed.append((self.next_seq(), message.id, message.folder))
+        message.folder = folder
+        message.data["parentFolderId"] = folder
+        message.seq = self.next_seq()
+
+    def in_folder(self, mailbox: Mailbox, folder: str) -> list[Message]:
+        return [m for m in mailbox.messages.values() if m.folder == folder]
+
+
+def shaped(message: Message, select: list[str] | None, text_body: bool) -> dict[str, Any]:
+    """The message as Graph returns it: the selected properties (id and etag always); without $select
+    everything but internetMessageHeaders, which Graph returns only when selected."""
+    data = message.data
+    keys = select or [k for k in data if k != "internetMessageHeaders"]
+    out = {"@odata.etag": data["@odata.etag"], "id": data["id"]}
+    out.update({k: data[k] for k in keys if k in data})
+    if text_body and "body" in out and out["body"]["contentType"] == "html":
+        out["body"] = {"contentType": "text", "content": html.unescape(_TAG.sub("", out["body"]["content"]))}
+    return out
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
