@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from core.errors import AccountIdTaken, AddressTaken, DuplicateRequest, InvalidRequest, PoolExhausted
@@ -13,6 +14,7 @@ from core.rules import NewAddressRequest, is_valid_address, plus_address
 logger = logging.getLogger(__name__)
 
 PLUS_ATTEMPTS = 8
+POOL_VIEW_SECONDS = 30.0  # how long the mailbox list and free counts are trusted for ordering
 
 LowPoolHook = Callable[[Mailbox, int], Awaitable[None]]
 
@@ -25,25 +27,24 @@ class Allocation:
 
 @dataclass
 class Allocator:
+    """Every allocation is decided by the store's uniqueness rules (address, request id, account id), so
+    nothing is read first to ask what a write would answer anyway: on Cosmos DB that keeps an allocation to a
+    few requests. The pool view (mailboxes, free aliases) is cached briefly and only orders the mailboxes."""
+
     store: Store
     clock: Clock
     suffix: Callable[[], str]
     low_watermark: int = 20
     on_low_pool: LowPoolHook | None = None
+    _mailboxes: list[Mailbox] = field(default_factory=list, init=False)
+    _free: dict[str, int] = field(default_factory=dict, init=False)
+    _viewed_at: float = field(default=float("-inf"), init=False)
 
     async def allocate(self, request: NewAddressRequest, owner: Owner, requester: Person) -> Allocation:
-        earlier = await self.store.get_by_request_id(request.request_id)
-        if earlier:
-            return Allocation(earlier, created=False)
-        if request.account_id:
-            holder = await self.store.get_by_account_id(request.account_id)
-            if holder:
-                raise InvalidRequest({"account_id": f"Already linked to {holder.address}."})
         try:
             record = await self._create(request, owner, requester)
         except DuplicateRequest as duplicate:
-            existing = await self.store.get_address(duplicate.address)
-            return Allocation(existing, created=False)
+            return Allocation(await self.store.get_address(duplicate.address), created=False)
         except AccountIdTaken as taken:
             raise InvalidRequest({"account_id": f"Already linked to {taken.address}."}) from None
         await self.store.append_audit(AuditEvent(
@@ -53,19 +54,30 @@ class Allocator:
         return Allocation(record, created=True)
 
     async def _create(self, request: NewAddressRequest, owner: Owner, requester: Person) -> RootAddress:
-        mailboxes = await self.store.mailboxes()
-        for mailbox in await self._alias_mailboxes_by_free(mailboxes):
+        await self._refresh_view()
+        for mailbox in self._alias_mailboxes():
             record = await self._from_alias(mailbox, request, owner, requester)
             if record:
                 return record
-        for mailbox in (m for m in mailboxes if m.strategy is Strategy.PLUS and m.state == "active"):
+        for mailbox in (m for m in self._mailboxes if m.strategy is Strategy.PLUS and m.state == "active"):
             return await self._from_plus(mailbox, request, owner, requester)
         raise PoolExhausted("Every mailbox in the pool is full. An admin needs to add aliases or a mailbox.")
 
-    async def _alias_mailboxes_by_free(self, mailboxes: list[Mailbox]) -> list[Mailbox]:
-        alias = [m for m in mailboxes if m.strategy is Strategy.ALIAS and m.state == "active"]
-        free = {m.address: await self.store.free_alias_count(m.address) for m in alias}
-        return sorted((m for m in alias if free[m.address] > 0), key=lambda m: -free[m.address])
+    async def _refresh_view(self) -> None:
+        if time.monotonic() - self._viewed_at < POOL_VIEW_SECONDS:
+            return
+        self._mailboxes = await self.store.mailboxes()
+        self._free = {m.address: await self.store.free_alias_count(m.address)
+                      for m in self._mailboxes if m.strategy is Strategy.ALIAS}
+        self._viewed_at = time.monotonic()
+
+    def forget_view(self) -> None:
+        """Re-read the pool on the next allocation (after the pool changed)."""
+        self._viewed_at = float("-inf")
+
+    def _alias_mailboxes(self) -> list[Mailbox]:
+        alias = [m for m in self._mailboxes if m.strategy is Strategy.ALIAS and m.state == "active"]
+        return sorted((m for m in alias if self._free.get(m.address, 0) > 0), key=lambda m: -self._free[m.address])
 
     async def _from_alias(self, mailbox, request, owner, requester) -> RootAddress | None:
         while alias := await self.store.claim_alias(mailbox.address):
@@ -77,8 +89,10 @@ class Allocator:
             except BaseException:
                 await self.store.release_alias(alias)
                 raise
+            self._free[mailbox.address] = max(self._free.get(mailbox.address, 1) - 1, 0)
             await self._check_pool(mailbox)
             return record
+        self._free[mailbox.address] = 0
         return None
 
     async def _from_plus(self, mailbox, request, owner, requester) -> RootAddress:
@@ -101,11 +115,13 @@ class Allocator:
             request_id=request.request_id, tags=dict(request.tags))
 
     async def _check_pool(self, mailbox: Mailbox) -> None:
-        free = await self.store.free_alias_count(mailbox.address)
-        flag = f"pool-low:{mailbox.address}"
+        """Count for real only near the watermark; admins hear once per fall below it."""
+        if self._free.get(mailbox.address, 0) > self.low_watermark:
+            return
+        free = self._free[mailbox.address] = await self.store.free_alias_count(mailbox.address)
         if free >= self.low_watermark:
             return
-        if not await self.store.add_flag(flag, "notified"):
+        if not await self.store.add_flag(f"pool-low:{mailbox.address}", "notified"):
             return
         logger.warning("alias pool running low", extra={"mailbox": mailbox.address, "free": free})
         if self.on_low_pool:

@@ -10,8 +10,8 @@ from storage.cosmos_calls import Docs, params
 from storage.cosmos_docs import (MAILBOXES_PK, address_key, alias_doc, aliases_pk, escape, mailbox_doc,
                                  mailbox_from_doc)
 
-CANDIDATES = 32  # free aliases read per round; claimers race on random ones, so 50 at once rarely collide
-TRIES = 4  # replaces per round: after a few lost races the list is stale, so read it again
+CANDIDATES = 32  # free aliases read per query, kept as this instance's shuffled candidates for the next claims
+MISSES = 4  # lost races in a row before the candidates are thought stale and read again
 ROUNDS = 12
 CHUNK = 200  # values per ARRAY_CONTAINS query
 WRITERS = 16
@@ -21,6 +21,8 @@ class AliasPool:
     def __init__(self, pool: Docs, addresses: Docs):
         self._pool, self._addresses = pool, addresses
         self._home: dict[str, str] = {}  # alias -> mailbox, learned on claim: aliases never change mailbox
+        self._candidates: dict[str, list[dict]] = {}  # mailbox -> free alias docs read earlier, with their etags
+        self._refill: dict[str, asyncio.Lock] = {}
 
     async def save_mailbox(self, mailbox: Mailbox) -> None:
         await self._pool.upsert(mailbox_doc(mailbox))
@@ -57,18 +59,35 @@ class AliasPool:
         return found
 
     async def claim(self, mailbox: str) -> str | None:
-        pk = aliases_pk(mailbox)
+        """One etag-conditioned replace per claim in the common case: the free list read by one query serves
+        the next claims too. Claims in this instance pop from one shared list, so they never race each other;
+        a candidate another instance took fails its etag check and is dropped."""
         for _ in range(ROUNDS):
-            free = await self._pool.query(
-                f"SELECT TOP {CANDIDATES} * FROM c WHERE c.pk = @pk AND c.state = 'free' ORDER BY c.alias",
-                params(pk=pk), pk)
-            if not free:
+            candidates = await self._free_candidates(mailbox)
+            if not candidates:
                 return None
-            for doc in random.sample(free, min(TRIES, len(free))):
+            for _ in range(MISSES):
+                if not candidates:
+                    break
+                doc = candidates.pop()
                 if await self._pool.replace({**doc, "state": "claimed", "claimed_at": time.time()}, doc["_etag"]):
                     self._home[doc["alias"]] = mailbox
                     return doc["alias"]
+            else:
+                if self._candidates.get(mailbox) is candidates:
+                    del self._candidates[mailbox]  # lost MISSES races in a row: the list is stale
         return None
+
+    async def _free_candidates(self, mailbox: str) -> list[dict]:
+        async with self._refill.setdefault(mailbox, asyncio.Lock()):
+            if not self._candidates.get(mailbox):
+                pk = aliases_pk(mailbox)
+                free = await self._pool.query(
+                    f"SELECT TOP {CANDIDATES} * FROM c WHERE c.pk = @pk AND c.state = 'free' ORDER BY c.alias",
+                    params(pk=pk), pk)
+                random.shuffle(free)  # instances sharing the pool rarely race for the same alias
+                self._candidates[mailbox] = free
+            return self._candidates[mailbox]
 
     async def release(self, alias: str) -> None:
         if alias in self._home:
