@@ -9,8 +9,8 @@ some characters in ids.
              request:<request id>  claim: this request id belongs to <address>     } cross-partition uniqueness,
              account:<account id>  claim: this AWS account id belongs to <address> } see storage/cosmos_unique.py
   pool       pk "mailboxes": one document per mailbox; pk "aliases:<mailbox>": that mailbox's aliases
-             (free | claimed). A claim is a query for free aliases in the one partition, then a replace
-             conditioned on the etag (If-Match): two claimers never get the same alias.
+             (free | claimed). A claim is a replace conditioned on the etag (If-Match), so two claimers never
+             get the same alias; the free candidates come from one query that serves many claims.
   mails      pk "mail:<recipient>", id <dedupe key>: create_item is the dedupe (409 = already recorded);
              a lease is an etag-conditioned replace that sets lease_owner/lease_until.
   meta       conversation:<id>, flag:<name> (add_flag = create_item, one winner), and audit events in
@@ -18,7 +18,8 @@ some characters in ids.
 
 Requests per operation, steady state: get_address 1; get_by_account_id / get_by_request_id 2 (claim, then the
 address it names); create_address 1 + one per unique id it carries (3 at most); update_address 2 (read, replace),
-+1 to claim a new account id, +2 to release an old one. A whole Allocator.allocate is 9 (see BENCHMARKS.md).
++1 to claim a new account id, +2 to release an old one. A whole Allocator.allocate is 4: alias replace, request
+claim, address document, audit append (see BENCHMARKS.md).
 Queries that stay in one partition name it and also filter on c.pk in their SQL. Listing by owner, search, the
 due-mail query and counts cross partitions; listing pages by keyset (the last sort key, as an opaque token)
 rather than by the SDK's continuation, which the Python SDK cannot resume for cross-partition ORDER BY queries.
