@@ -11,20 +11,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import aiohttp
 import jwt
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 import cards
+from api.auth import ENTRA_METADATA, Jwks, TokenValidator
+from api.routes import API, ApiServices, api_app
 from bot.activity_bot import RootMailBot
 from bot.poster import BotPoster
 from bot.services import Services
+from cards.drift import drift_card
 from cards.pool import aliases_missing_card
 from core.allocation import Allocator, load_pool
+from core.errors import RootMailError
 from core.forwarding import Forwarder
 from core.model import Mailbox
 from core.pool import PoolConfigError, load_pool_file
 from core.ports import Clock, PostFailed, Poster, Store
+from core.reconcile import AccountSource, Drift, OrgSync, SyncFailed
 from logs import configure_logging
 from mail.graph_routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
 from settings import ROOT, Settings, SettingsError, load_settings
@@ -41,6 +47,7 @@ POSTER = web.AppKey("poster", Poster)
 FORWARDER = web.AppKey("forwarder", Forwarder)
 MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
 INBOX = web.AppKey("inbox", object)
+ORG_SYNC = web.AppKey("org_sync", OrgSync)
 
 
 def utc_now() -> datetime:
@@ -58,8 +65,10 @@ class _BotConfig:
 
 
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
-               clock: Clock = utc_now, graph_credential: Any = None) -> web.Application:
-    """Build the aiohttp app. `store` and `poster` may be injected (tests); otherwise built from settings."""
+               clock: Clock = utc_now, graph_credential: Any = None, org_accounts: AccountSource | None = None,
+               org_sync_interval: float | None = None) -> web.Application:
+    """Build the aiohttp app. `store`, `poster` and `org_accounts` (AWS Organizations) may be injected (tests);
+    otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES."""
     app = web.Application()
     app[SETTINGS] = settings
     app[MAIL_WAKE] = asyncio.Event()
@@ -70,6 +79,9 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.cleanup_ctx.append(_store_ctx(store, clock))
     app.cleanup_ctx.append(_forwarder_ctx(clock))
     app.cleanup_ctx.append(_mail_source_ctx(clock, graph_credential))
+    app.cleanup_ctx.append(_api_ctx(clock))
+    app.cleanup_ctx.append(_org_sync_ctx(org_accounts, clock, org_sync_interval))
+    app.add_subapp("/api/v1", api_app())
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -196,6 +208,68 @@ def _missing_aliases_notifier(app: web.Application):
         except PostFailed as failure:
             logger.warning("could not tell admins about missing aliases", extra={"reason": failure.reason})
     return notify
+
+
+def _api_ctx(clock: Clock):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, services = app[SETTINGS], app[SERVICES]
+        async with contextlib.AsyncExitStack() as stack:
+            validator = None
+            if settings.api_audiences:
+                session = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(15)))
+                tenant = settings.api_tenant_id or settings.app_tenant_id
+                jwks = Jwks(session, settings.api_metadata_url or ENTRA_METADATA.format(tenant=tenant), tenant)
+                validator = TokenValidator(jwks, settings.api_audiences, tenant)
+            app[API] = ApiServices(app[STORE], clock, services.allocator, validator, services.environments)
+            yield
+    return ctx
+
+
+def _org_sync_ctx(injected: AccountSource | None, clock: Clock, interval: float | None):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        source = injected or _org_source(settings)
+        if source is None:
+            yield
+            return
+        sync = OrgSync(app[STORE], clock, source)
+        app[ORG_SYNC] = sync
+        app[SERVICES].org_sync = sync.run
+        seconds = interval if interval is not None else settings.org_sync_minutes * 60
+        task = asyncio.create_task(_sync_every(app, sync, seconds, clock), name="org-sync") if seconds else None
+        yield
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return ctx
+
+
+def _org_source(settings: Settings) -> AccountSource | None:
+    if not settings.org_role_arn:
+        return None
+    from aws.organizations import OrganizationsAccounts  # boto3 is imported only when the sync is configured
+
+    return OrganizationsAccounts(settings.org_role_arn, settings.org_region, settings.org_external_id)
+
+
+async def _sync_every(app: web.Application, sync: OrgSync, seconds: float, clock: Clock) -> None:
+    """Run the sync once per time slot (one instance per slot) and post drift news to the admin conversation."""
+    async def post(drift: Drift) -> None:
+        admin_id = app[SETTINGS].admin_conversation
+        admin = admin_id and await app[STORE].get_conversation(admin_id)
+        if admin:
+            await app[POSTER].post(admin, drift_card(drift), "AWS Organizations drift")
+
+    while True:
+        now = clock().timestamp()
+        await asyncio.sleep(seconds - now % seconds)
+        try:
+            await sync.scheduled(int(clock().timestamp() // seconds), post)
+        except (SyncFailed, RootMailError, PostFailed) as failure:
+            logger.warning("scheduled AWS Organizations sync failed", extra={"reason": str(failure)})
+        except Exception:
+            logger.exception("scheduled AWS Organizations sync failed")
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -64,6 +65,17 @@ def _path(value: str) -> Path:
 
 def _domains(value: str) -> tuple[str, ...]:
     return tuple(d.strip().lower() for d in value.split(",") if d.strip())
+
+
+def _domains_keep_case(value: str) -> tuple[str, ...]:
+    return tuple(d.strip() for d in value.split(",") if d.strip())
+
+
+def _role_arn(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}", value):
+        raise ValueError("must be an IAM role ARN such as arn:aws:iam::111122223333:role/RootMailOrgReader")
+    return value
 
 
 def _optional_path(value: str) -> Path | None:
@@ -153,6 +165,25 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "left alone.", "72"),
     ("ROOTMAIL_GRAPH_TIMEOUT", "graph_timeout", "30", _int_between(1, 300), False,
      "Seconds one Graph request may take before it counts as failed and is retried.", "20"),
+    ("ROOTMAIL_API_AUDIENCE", "api_audiences", "", _domains_keep_case, False,
+     "Accepted `aud` of automation API tokens: the API app registration's client id and/or Application ID URI, "
+     "comma-separated. Empty: the API (/api/v1) answers 503.", "api://rootmail"),
+    ("ROOTMAIL_API_TENANT_ID", "api_tenant_id", "", _text, False,
+     "Entra tenant whose tokens the API accepts; empty: MicrosoftAppTenantId.", "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_API_METADATA_URL", "api_metadata_url", "", _text, False,
+     "OpenID metadata (issuer, jwks_uri) for API tokens; empty: Entra ID's v2.0 metadata of the tenant.",
+     "https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration"),
+    ("ROOTMAIL_ORG_ROLE_ARN", "org_role_arn", "", _role_arn, False,
+     "Read-only role in the AWS management account RootMail assumes to list the organization's accounts "
+     "(organizations:ListAccounts). Empty: no sync with AWS Organizations.",
+     "arn:aws:iam::111122223333:role/RootMailOrgReader"),
+    ("ROOTMAIL_ORG_EXTERNAL_ID", "org_external_id", "", _text, False,
+     "External id the role's trust policy requires, if any.", "rootmail-7f3a"),
+    ("ROOTMAIL_ORG_REGION", "org_region", "us-east-1", _text, False,
+     "Region for the STS and Organizations calls.", "us-east-1"),
+    ("ROOTMAIL_ORG_SYNC_MINUTES", "org_sync_minutes", "360", _int_between(0, 10080), False,
+     "Minutes between scheduled syncs with AWS Organizations (drift is posted to the admin conversation when it "
+     "changes); 0: only the `sync` command.", "60"),
     ("ROOTMAIL_PAGE_SIZE", "page_size", "10", _int_between(1, 50), False, "Addresses per `list` page.", "20"),
     ("ROOTMAIL_LOG_LEVEL", "log_level", "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), False,
      "Log level.", "DEBUG"),
@@ -198,6 +229,13 @@ class Settings:
     graph_subscription_minutes: int
     graph_first_sync_hours: int
     graph_timeout: int
+    api_audiences: tuple[str, ...]
+    api_tenant_id: str
+    api_metadata_url: str
+    org_role_arn: str
+    org_external_id: str
+    org_region: str
+    org_sync_minutes: int
     page_size: int
     log_level: str
     log_format: str
@@ -263,6 +301,16 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append("ROOTMAIL_SMTP_DOMAINS: required when the SMTP inbox listens beyond loopback")
     if s.mail_source in ("graph", "graph-poll"):
         problems += _graph_checks(s)
+    return problems + _automation_checks(s)
+
+
+def _automation_checks(s: Settings) -> list[str]:
+    problems = []
+    if s.api_audiences and not (s.api_tenant_id or s.app_tenant_id):
+        problems.append("ROOTMAIL_API_TENANT_ID: required with ROOTMAIL_API_AUDIENCE (or set MicrosoftAppTenantId)")
+    url = urlsplit(s.api_metadata_url) if s.api_metadata_url else None
+    if url and not (url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.hostname or ""))):
+        problems.append("ROOTMAIL_API_METADATA_URL: must be https (plain http only on loopback)")
     return problems
 
 

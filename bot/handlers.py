@@ -6,6 +6,7 @@ import shlex
 from typing import Any, Awaitable, Callable
 
 import cards
+from bot.org_sync import sync
 from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
@@ -139,7 +140,7 @@ async def help_(services: Services, turn: Turn) -> Card:
 
 COMMANDS: dict[str, Handler] = {
     "new": new_form, "lookup": lookup, "find": lookup, "list": list_owned, "link": link, "retire": retire,
-    "help": help_, "?": help_, "pool": pool,
+    "help": help_, "?": help_, "pool": pool, "sync": sync,
 }
 
 ACTIONS: dict[str, Handler] = {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Awaitable, Callable
 
 from core.allocation import Allocator
 from core.ports import Clock, Store
@@ -18,6 +18,7 @@ class Services:
     admin_conversation: str | None = None
     page_size: int = 10
     environments: tuple[str, ...] = ENVIRONMENTS
+    org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 
     def is_admin_conversation(self, conversation_id: str) -> bool:

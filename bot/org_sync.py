@@ -1,0 +1,21 @@
+"""The `sync` admin command: reconcile with AWS Organizations now and answer with the drift card."""
+from __future__ import annotations
+
+import cards
+from bot.services import Services
+from bot.turn import Turn
+from cards.drift import drift_card
+from core.reconcile import SyncFailed
+
+
+async def sync(services: Services, turn: Turn) -> dict:
+    # Admins only: RootMail's admin conversation (ROOTMAIL_ADMIN_CONVERSATION), the same rule as `_may_see`.
+    if not services.is_admin_conversation(turn.owner.conversation_id):
+        return cards.error_card("Only admins can run sync", "Run sync in RootMail's admin conversation.")
+    if services.org_sync is None:
+        return cards.error_card("Sync with AWS Organizations is not set up",
+                                "An admin sets ROOTMAIL_ORG_ROLE_ARN to a read-only role in the management account.")
+    try:
+        return drift_card(await services.org_sync())
+    except SyncFailed as failed:
+        return cards.error_card("Sync with AWS Organizations failed", str(failed))
