@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape
 from typing import Any, Callable, Iterator, TypeVar
 
 from core.inbound import ParsedMail, fallback_message_id
@@ -31,6 +32,8 @@ _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200e\
 _DKIM_TAG = re.compile(r"(?:^|;)\s*([ds])\s*=\s*([^;\s]*)")
 _ANGLE_ADDR = re.compile(r"^(.*)<([^<>]*)>\s*$")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_HREF = re.compile(r"""(?i)\bhref\s*=\s*["']?\s*(https://[^"'\s<>]{1,2000})""")
+MAX_LINKS = 50
 _ASCII_ALIASES = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default"})
 T = TypeVar("T")
 
@@ -77,10 +80,10 @@ def _parse(data: bytes, max_text_chars: int, max_parse_bytes: int, headers_only:
     sender = _sender(_first(headers, "from"), firsts.get("from"))
     if not sender:
         defects.append("missing From")
-    text = "" if headers_only else _body_text(msg, max_text_chars, defects)
+    text, links = ("", ()) if headers_only else _body_text(msg, max_text_chars, defects)
     return ParsedMail(message_id=message_id, sender=sender, subject=_first(headers, "subject"),
                       date=_date(_first(headers, "date"), defects), text=text, size=len(data),
-                      headers=headers, defects=tuple(dict.fromkeys(defects))[:MAX_DEFECTS])
+                      headers=headers, defects=tuple(dict.fromkeys(defects))[:MAX_DEFECTS], links=links)
 
 
 def one_line(value: str, limit: int = MAX_HEADER_CHARS) -> str:
@@ -185,21 +188,24 @@ def _date(value: str, defects: list[str]) -> datetime | None:
 
 
 # --- body -------------------------------------------------------------------------------------------
-def _body_text(msg: Message, max_chars: int, defects: list[str]) -> str:
-    """The first plain-text part; the first HTML part converted if there is none or it is blank."""
+def _body_text(msg: Message, max_chars: int, defects: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The first plain-text part; the first HTML part converted if there is none or it is blank, with the
+    https link targets of that HTML (a reset link may be only in an href)."""
     seen_plain, html = False, None
     for part in _leaf_parts(msg, defects):
         kind = _safe(part.get_content_type, "text/plain")
         if kind == "text/plain" and not seen_plain:
             text = _clean(_unflow(part, _decoded(part, max_chars * 4, defects)), max_chars)
             if text:
-                return text
+                return text, ()
             seen_plain = True
         elif kind == "text/html" and html is None:
             html = part
     if html is None:
-        return ""
-    return _clean(html_to_text(_decoded(html, MAX_HTML_CHARS, defects)), max_chars)
+        return "", ()
+    markup = _decoded(html, MAX_HTML_CHARS, defects)
+    links = tuple(dict.fromkeys(unescape(m) for m in _HREF.findall(markup)))[:MAX_LINKS]
+    return _clean(html_to_text(markup), max_chars), links
 
 
 def _leaf_parts(msg: Message, defects: list[str]) -> Iterator[Message]:

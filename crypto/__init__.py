@@ -1,0 +1,1 @@
+"""Edge module: the cipher behind core.secrets_box.SecretBox (the `cryptography` package)."""
