@@ -7,7 +7,7 @@ import logging
 import secrets
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -20,13 +20,21 @@ import cards
 from api.auth import ENTRA_METADATA, Jwks, TokenValidator
 from api.routes import API, ApiServices, api_app
 from bot.activity_bot import RootMailBot
+from bot.members import TeamsMembership
+from bot.reveal import TeamsMessenger
 from bot.poster import BotPoster
 from bot.services import Services
 from cards.drift import drift_card
 from cards.pool import aliases_missing_card
 from core.allocation import Allocator, load_pool
 from core.errors import RootMailError
+from cards.protection import private_secret_card, quarantine_card
+from core.access import Access, AccessPolicy, StaticGroups
 from core.forwarding import Forwarder
+from core.inspection import Inspector
+from core.reveal import RevealCards, Revealer, wipe_expired
+from core.sender_trust import TrustPolicy
+from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from core.model import Mailbox
 from core.pool import PoolConfigError, load_pool_file
 from core.ports import Clock, PostFailed, Poster, Store
@@ -47,6 +55,9 @@ POSTER = web.AppKey("poster", Poster)
 FORWARDER = web.AppKey("forwarder", Forwarder)
 MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
 INBOX = web.AppKey("inbox", object)
+INSPECTOR = web.AppKey("inspector", Inspector)
+REVEALER = web.AppKey("revealer", Revealer)
+WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are looked for and wiped
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
 
 
@@ -77,6 +88,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app[ADAPTER] = adapter
     app[POSTER] = poster or BotPoster(adapter, settings.app_id)
     app.cleanup_ctx.append(_store_ctx(store, clock))
+    app.cleanup_ctx.append(_protection_ctx(clock))
     app.cleanup_ctx.append(_forwarder_ctx(clock))
     app.cleanup_ctx.append(_mail_source_ctx(clock, graph_credential))
     app.cleanup_ctx.append(_api_ctx(clock))
@@ -140,11 +152,58 @@ def _pool(settings: Settings) -> list:
     return [(mailbox, []) for mailbox, _ in pool] if settings.mail_source.startswith("graph") else pool
 
 
+def _protection_ctx(clock: Clock):
+    """Sender checks and sealing at ingest, who may do what, Reveal, and wiping secrets once their window closed."""
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, store = app[SETTINGS], app[STORE]
+        box = AesGcmBox(_secret_keys(settings))
+        app[INSPECTOR] = Inspector(TrustPolicy(settings.authserv_ids, settings.aws_sender_domains), box,
+                                   timedelta(minutes=settings.reveal_minutes))
+        access = Access(AccessPolicy(
+            allowed_tenants=frozenset(settings.allowed_tenants or ([settings.app_tenant_id.lower()]
+                                                                   if settings.app_tenant_id else [])),
+            admins=frozenset(settings.admins), admin_group=settings.admin_group,
+            requester_group=settings.requester_group, admin_conversation=settings.admin_conversation),
+            StaticGroups.from_file(settings.groups_file) if settings.groups_file else StaticGroups())
+        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
+                            TeamsMessenger(app[ADAPTER], settings.app_id),
+                            RevealCards(cards.mail_card, private_secret_card))
+        app[REVEALER] = revealer
+        services = app[SERVICES]
+        services.access, services.revealer, services.poster = access, revealer, app[POSTER]
+        task = asyncio.create_task(_wipe_every(store, clock, revealer), name="wipe-secrets")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return ctx
+
+
+def _secret_keys(settings: Settings) -> list[bytes]:
+    if settings.secret_key:
+        return parse_keys(settings.secret_key)
+    if settings.store_url == "cosmos":
+        logger.warning("ROOTMAIL_SECRET_KEY is not set: this instance seals codes with its own key, which other "
+                       "instances cannot open; set the same key on every instance")
+    folder = Path(settings.store_url.removeprefix("sqlite:///")).parent if settings.store_url != "cosmos" else Path("var")
+    return load_or_create_key((folder if folder.is_absolute() else ROOT / folder) / "secret.key")
+
+
+async def _wipe_every(store: Store, clock: Clock, revealer: Revealer) -> None:
+    while True:
+        try:
+            while await wipe_expired(store, clock, on_wiped=revealer.expired) > 0:
+                pass
+        except Exception:  # the store may be briefly away; the next round retries
+            logger.exception("wiping expired secrets failed; will retry")
+        await asyncio.sleep(WIPE_SECONDS)
+
+
 def _forwarder_ctx(clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         forwarder = Forwarder(app[STORE], app[POSTER], clock, cards.mail_card, settings.instance_id,
-                              settings.admin_conversation or None)
+                              settings.admin_conversation or None, quarantine=quarantine_card)
         app[FORWARDER] = forwarder
         task = asyncio.create_task(forwarder.run(app[MAIL_WAKE]), name="forwarder")
         yield
@@ -169,7 +228,7 @@ def _mail_source_ctx(clock: Clock, graph_credential: Any = None):
 
         inbox = SmtpInbox(app[STORE], clock, host=settings.smtp_host, port=settings.smtp_port,
                           max_bytes=settings.smtp_max_bytes, domains=settings.smtp_domains,
-                          on_new_mail=app[MAIL_WAKE].set)
+                          on_new_mail=app[MAIL_WAKE].set, inspector=app[INSPECTOR])
         await inbox.start()
         app[INBOX] = inbox
         logger.info("SMTP inbox listening", extra={"host": settings.smtp_host, "port": inbox.port})

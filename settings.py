@@ -1,6 +1,8 @@
 """RootMail's settings: read from the environment once, validated at start, every problem named at once."""
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import re
@@ -9,6 +11,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
+
+from core.sender_trust import DEFAULT_AWS_DOMAINS
 
 ROOT = Path(__file__).resolve().parent
 
@@ -76,6 +80,23 @@ def _role_arn(value: str) -> str:
     if value and not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}", value):
         raise ValueError("must be an IAM role ARN such as arn:aws:iam::111122223333:role/RootMailOrgReader")
     return value
+
+
+def _ids(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i.strip().lower() for i in value.split(",") if i.strip()))
+
+
+def _secret_keys(value: str) -> str:
+    """Kept as text (the app builds the cipher); each comma-separated key must be base64 of 32 bytes."""
+    for key in (k.strip() for k in value.split(",") if k.strip()):
+        try:
+            raw = base64.urlsafe_b64decode(key.replace("+", "-").replace("/", "_") + "=" * (-len(key) % 4))
+        except (binascii.Error, ValueError):
+            raise ValueError("each key must be base64 (for example: python -c \"import secrets, base64; "
+                             "print(base64.b64encode(secrets.token_bytes(32)).decode())\")") from None
+        if len(raw) != 32:
+            raise ValueError(f"each key must be 32 bytes, base64-encoded; one is {len(raw)} bytes")
+    return value.strip()
 
 
 def _optional_path(value: str) -> Path | None:
@@ -184,6 +205,34 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_ORG_SYNC_MINUTES", "org_sync_minutes", "360", _int_between(0, 10080), False,
      "Minutes between scheduled syncs with AWS Organizations (drift is posted to the admin conversation when it "
      "changes); 0: only the `sync` command.", "60"),
+    ("ROOTMAIL_ALLOWED_TENANTS", "allowed_tenants", "", _ids, False,
+     "Comma-separated Entra tenant ids whose users may use RootMail; others get a refusal. Empty: the bot's own "
+     "tenant (MicrosoftAppTenantId), or any tenant when that is empty too.", "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_ADMINS", "admins", "", _ids, False,
+     "Comma-separated Entra object ids of RootMail admins: they see every address, its mail and audit, may "
+     "reveal any code and approve any transfer.", "aaaaaaaa-0000-0000-0000-000000000001"),
+    ("ROOTMAIL_ADMIN_GROUP", "admin_group", "", _text, False,
+     "Entra group object id whose members are admins too (members read from ROOTMAIL_GROUPS_FILE).",
+     "33333333-4444-5555-6666-777777777777"),
+    ("ROOTMAIL_REQUESTER_GROUP", "requester_group", "", _text, False,
+     "Entra group object id whose members may run `new` (admins always may); empty: anyone in an allowed tenant "
+     "where RootMail is installed.", "44444444-5555-6666-7777-888888888888"),
+    ("ROOTMAIL_GROUPS_FILE", "groups_file", "", _optional_path, False,
+     "JSON file mapping group object ids to member object ids, read at start: the static stand-in for Microsoft "
+     "Graph group lookups behind the two group settings.", "/etc/rootmail/groups.json"),
+    ("ROOTMAIL_AUTHSERV_IDS", "authserv_ids", "rootmail.localhost", _domains, False,
+     "authserv-id(s) your receiving mail boundary writes in Authentication-Results; only the topmost header, and "
+     "only if it carries one of these, is trusted. `exchange-online` trusts Exchange Online's header, which has "
+     "no id. The default matches the demo mail only.", "mx.example.com"),
+    ("ROOTMAIL_AWS_SENDER_DOMAINS", "aws_sender_domains", ",".join(DEFAULT_AWS_DOMAINS), _domains, False,
+     "Domains (and their subdomains) AWS sends root mail from; mail from anywhere else is quarantined.",
+     "amazon.com,signin.aws"),
+    ("ROOTMAIL_REVEAL_MINUTES", "reveal_minutes", "15", _int_between(1, 1440), False,
+     "How long after arrival a code or reset link can be revealed; then its sealed copy is wiped.", "10"),
+    ("ROOTMAIL_SECRET_KEY", "secret_key", "", _secret_keys, True,
+     "Keys sealing codes and reset links at rest (AES-256-GCM): comma-separated base64 of 32 random bytes; the "
+     "first seals, all open, so a new key goes first. Empty: one generated into var/secret.key (single "
+     "instance only; instances sharing a store need the same key).", "(secret)"),
     ("ROOTMAIL_PAGE_SIZE", "page_size", "10", _int_between(1, 50), False, "Addresses per `list` page.", "20"),
     ("ROOTMAIL_LOG_LEVEL", "log_level", "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), False,
      "Log level.", "DEBUG"),
@@ -236,6 +285,15 @@ class Settings:
     org_external_id: str
     org_region: str
     org_sync_minutes: int
+    allowed_tenants: tuple[str, ...]
+    admins: tuple[str, ...]
+    admin_group: str
+    requester_group: str
+    groups_file: Path | None
+    authserv_ids: tuple[str, ...]
+    aws_sender_domains: tuple[str, ...]
+    reveal_minutes: int
+    secret_key: str
     page_size: int
     log_level: str
     log_format: str
@@ -265,12 +323,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for name, attr, default, parse, _, _, _ in SPEC:
+    for name, attr, default, parse, secret, _, _ in SPEC:
         raw = env.get(name, default)
         try:
             values[attr] = parse(raw)
         except ValueError as error:
-            problems.append(f"{name}={raw!r}: {error}")
+            problems.append(f"{name}={'(secret)' if secret else repr(raw)}: {error}")
     if problems:
         raise SettingsError(problems)
     settings = Settings(**values)
@@ -299,6 +357,7 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append(f"ROOTMAIL_POOL_FILE={str(s.pool_file)!r}: file not found")
     if s.mail_source == "smtp" and not _is_loopback(s.smtp_host) and not s.smtp_domains:
         problems.append("ROOTMAIL_SMTP_DOMAINS: required when the SMTP inbox listens beyond loopback")
+    problems += _protection_checks(s)
     if s.mail_source in ("graph", "graph-poll"):
         problems += _graph_checks(s)
     return problems + _automation_checks(s)
@@ -311,6 +370,21 @@ def _automation_checks(s: Settings) -> list[str]:
     url = urlsplit(s.api_metadata_url) if s.api_metadata_url else None
     if url and not (url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.hostname or ""))):
         problems.append("ROOTMAIL_API_METADATA_URL: must be https (plain http only on loopback)")
+    return problems
+
+
+def _protection_checks(s: Settings) -> list[str]:
+    problems = []
+    if s.mail_source == "smtp" and not _is_loopback(s.smtp_host) and s.authserv_ids == ("rootmail.localhost",):
+        problems.append("ROOTMAIL_AUTHSERV_IDS: set it to the id your mail boundary writes in Authentication-Results "
+                        "when the SMTP inbox listens beyond loopback (the default trusts the demo mail)")
+    if (s.admin_group or s.requester_group) and s.groups_file is None:
+        problems.append("ROOTMAIL_GROUPS_FILE: required with ROOTMAIL_ADMIN_GROUP or ROOTMAIL_REQUESTER_GROUP "
+                        "(group members are read from it)")
+    if s.groups_file is not None and not s.groups_file.is_file():
+        problems.append(f"ROOTMAIL_GROUPS_FILE={str(s.groups_file)!r}: file not found")
+    if not s.aws_sender_domains:
+        problems.append("ROOTMAIL_AWS_SENDER_DOMAINS: name at least one domain, or no mail can be verified")
     return problems
 
 

@@ -13,7 +13,8 @@ from bot.handlers import Card, run_action, run_command
 from bot.channel_names import ChannelNames
 from bot.services import Services
 from bot.turn import command_text, owner_of, turn_of
-from core.errors import RootMailError, StoreUnavailable
+from cards.protection import refusal_card
+from core.errors import Forbidden, RootMailError, StoreUnavailable
 from core.model import Owner
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class RootMailBot(ActivityHandler):
             logger.exception("store unavailable during a turn")
             return cards.error_card("RootMail cannot reach its store",
                                     "Nothing was changed. Please try again in a minute.")
+        except Forbidden as refused:  # already audited where it was decided
+            return refusal_card("Not allowed", str(refused))
         except RootMailError as error:
             return cards.error_card("That did not work", str(error))
         except Exception:

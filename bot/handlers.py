@@ -7,11 +7,13 @@ from typing import Any, Awaitable, Callable
 
 import cards
 from bot.org_sync import sync
+from bot import protect
 from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
 from core import registry
-from core.errors import InvalidRequest, NotFound
+from core.access import audit_refusal
+from core.errors import Forbidden, InvalidRequest
 from core.inventory import pool_status
 from core.model import RootAddress
 from core.rules import parse_new_address_request
@@ -35,10 +37,14 @@ def _actor(turn: Turn) -> str:
 
 
 async def new_form(services: Services, turn: Turn) -> Card:
+    if refusal := await protect.request_refusal(services, turn):
+        return refusal
     return cards.new_form(services.new_request_id(), environments=services.environments)
 
 
 async def new_submit(services: Services, turn: Turn) -> Card:
+    if refusal := await protect.request_refusal(services, turn):
+        return refusal
     try:
         request = parse_new_address_request(turn.data, services.environments)
         allocation = await services.allocator.allocate(request, turn.owner, turn.person)
@@ -49,9 +55,9 @@ async def new_submit(services: Services, turn: Turn) -> Card:
     return cards.allocation_result(allocation.record, allocation.created)
 
 
-def _may_see(services: Services, turn: Turn, record: RootAddress) -> bool:
-    return (record.owner.conversation_id == turn.owner.conversation_id
-            or services.is_admin_conversation(turn.owner.conversation_id))
+async def _may_see(services: Services, turn: Turn, record: RootAddress) -> bool:
+    return (services.is_admin_conversation(turn.owner.conversation_id)
+            or await services.access.may_view(turn.person, turn.owner, record))
 
 
 def _elsewhere(record: RootAddress) -> Card:
@@ -62,7 +68,7 @@ def _elsewhere(record: RootAddress) -> Card:
 
 
 async def _detail(services: Services, turn: Turn, record: RootAddress) -> Card:
-    if not _may_see(services, turn, record):
+    if not await _may_see(services, turn, record):
         return _elsewhere(record)
     return cards.lookup_card(record, await services.store.recent_mails(record.address, RECENT_MAILS))
 
@@ -75,7 +81,7 @@ async def lookup(services: Services, turn: Turn) -> Card:
     found = await registry.lookup(services.store, query)
     if len(found) == 1:
         return await _detail(services, turn, found[0])
-    visible = [r for r in found if _may_see(services, turn, r)]
+    visible = [r for r in found if await _may_see(services, turn, r)]
     return cards.lookup_results(query, visible)
 
 
@@ -87,10 +93,15 @@ async def list_owned(services: Services, turn: Turn) -> Card:
     return cards.list_card(title, page, page_number, services.page_size)
 
 
-async def _owned(services: Services, turn: Turn, address: str) -> RootAddress:
+async def _owned(services: Services, turn: Turn, address: str, action: str) -> RootAddress:
+    """The record, if this turn may change it (owning conversation or admin); else the refusal is audited."""
     record = await registry.require(services.store, address)
-    if not _may_see(services, turn, record):
-        raise NotFound(f"{address} belongs to another channel; run this there.")
+    if services.is_admin_conversation(turn.owner.conversation_id):
+        return record
+    decision = await services.access.may_change(turn.person, turn.owner, record)
+    if not decision:
+        await audit_refusal(services.store, services.clock, turn.person, action, record.address, decision.reason)
+        raise Forbidden(decision.reason)
     return record
 
 
@@ -101,7 +112,7 @@ async def link(services: Services, turn: Turn) -> Card:
     if not address or not account_id:
         return cards.error_card("Link needs an address and an account id",
                                 "Example: `link aws-0001@example.com 123456789012`.")
-    await _owned(services, turn, address)
+    await _owned(services, turn, address, "link")
     try:
         record = await registry.link(services.store, services.clock, address, account_id, _actor(turn))
     except InvalidRequest as invalid:
@@ -117,7 +128,7 @@ async def retire(services: Services, turn: Turn) -> Card:
     address = str(turn.data.get("address") or (words[0] if words else ""))
     if not address:
         return cards.error_card("Retire needs an address", "Example: `retire aws-0001@example.com`.")
-    await _owned(services, turn, address)
+    await _owned(services, turn, address, "retire")
     record = await registry.retire(services.store, services.clock, address, _actor(turn))
     if turn.data:
         return await _detail(services, turn, record)
@@ -147,9 +158,13 @@ ACTIONS: dict[str, Handler] = {
     "new.form": new_form, "new.submit": new_submit, "lookup": lookup, "list.page": list_owned, "link": link,
     "retire": retire,
 }
+COMMANDS.update(protect.COMMANDS)
+ACTIONS.update(protect.ACTIONS)
 
 
 async def run_command(services: Services, turn: Turn) -> Card:
+    if refusal := await protect.tenant_refusal(services, turn):
+        return refusal
     verb, _, rest = turn.text.partition(" ")
     handler = COMMANDS.get(verb.lower())
     if handler is None:
@@ -158,6 +173,8 @@ async def run_command(services: Services, turn: Turn) -> Card:
 
 
 async def run_action(services: Services, turn: Turn, verb: str) -> Card:
+    if refusal := await protect.tenant_refusal(services, turn):
+        return refusal
     handler = ACTIONS.get(verb)
     if handler is None:
         return cards.error_card("That button is out of date", "Type `help` to see what RootMail can do.")

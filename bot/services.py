@@ -1,11 +1,13 @@
 """What command handlers need, handed in by the composition root."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from core.access import Access
 from core.allocation import Allocator
-from core.ports import Clock, Store
+from core.ports import Clock, Poster, Store
+from core.reveal import Revealer
 from core.rules import ENVIRONMENTS
 
 
@@ -18,6 +20,9 @@ class Services:
     admin_conversation: str | None = None
     page_size: int = 10
     environments: tuple[str, ...] = ENVIRONMENTS
+    access: Access = field(default_factory=Access)  # who may do what (core.access)
+    revealer: Revealer | None = None  # Reveal of sealed codes and links; None: not set up
+    poster: Poster | None = None  # proactive cards (transfer requests to the owning channel)
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 

@@ -1,13 +1,17 @@
 """The card a received AWS root mail is forwarded as, into the owning conversation or the admin one."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from cards import text as t
 from cards.address import lookup_action, retired_warning
 from cards.elements import Element, card, container, facts, heading, line, note, text
+from cards.protection import kind_block, reveal_action, secret_block
 from core.model import AddressState, InboundMail, RootAddress
+from core.reveal import Revealed
 
 
-def mail_card(mail: InboundMail, record: RootAddress | None) -> Element:
+def mail_card(mail: InboundMail, record: RootAddress | None, reveals: Sequence[Revealed] = ()) -> Element:
     body: list[Element] = []
     if record is None:
         body.append(container([
@@ -22,10 +26,12 @@ def mail_card(mail: InboundMail, record: RootAddress | None) -> Element:
     body += [
         heading(mail.subject or "(no subject)", t.SUBJECT),
         line(("Received", 10), mail.received_at, isSubtle=True, size="Small", spacing="None"),
+        *([kind_block(mail)] if mail.verdict else []),  # mail recorded before classification has no kind
         facts(_facts(mail, record)),
+        *secret_block(mail, reveals),
         container([text(mail.preview or "(no text)", t.PREVIEW, multiline=True)], style="emphasis"),
     ]
-    return card(body, [lookup_action(mail.address)])
+    return card(body, [*reveal_action(mail), lookup_action(mail.address)])
 
 
 def _facts(mail: InboundMail, record: RootAddress | None) -> list[tuple[str, object, int]]:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from core.errors import Conflict
-from core.model import InboundMail, MailState, Owner, RootAddress
+from core.inspection import UNVERIFIED
+from core.model import AuditEvent, InboundMail, MailState, Owner, RootAddress
 from core.ports import Clock, PostFailed, Poster, Store
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class Forwarder:
     render: MailCard
     instance_id: str
     admin_conversation: str | None = None
+    quarantine: MailCard | None = None  # the admins' card for mail whose sender did not verify
     settled: Callable[[InboundMail], object] | None = None  # told each time a mail reaches its final state
     batch: int = 32
     lease: timedelta = timedelta(seconds=60)
@@ -71,6 +73,9 @@ class Forwarder:
 
     async def _forward(self, mail: InboundMail) -> None:
         record = await self.store.get_address(mail.address)
+        if mail.verdict == UNVERIFIED:
+            await self._quarantine(mail, record)
+            return
         target = record.owner if record else await self._admin()
         if target is None:
             await self._finish(mail, MailState.UNMAPPED, "")
@@ -81,15 +86,32 @@ class Forwarder:
         except PostFailed as failure:
             await self._failed(mail, failure)
             return
-        await self._finish(mail, MailState.FORWARDED if record else MailState.UNMAPPED, activity_id)
+        await self._finish(mail, MailState.FORWARDED if record else MailState.UNMAPPED, activity_id,
+                           target.conversation_id)
+
+    async def _quarantine(self, mail: InboundMail, record: RootAddress | None) -> None:
+        """Unverified mail never reaches a channel: admins see it, marked, or it is only recorded."""
+        admin = await self._admin()
+        activity_id = ""
+        if admin is not None:
+            render = self.quarantine or self.render
+            try:
+                activity_id = await self.poster.post(admin, render(mail, record), summary=f"Quarantined: {mail.subject}")
+            except PostFailed as failure:
+                await self._failed(mail, failure)
+                return
+        await self._finish(mail, MailState.QUARANTINED, activity_id, admin.conversation_id if admin else "")
+        logger.warning("unverified mail quarantined", extra={"mail_key": mail.key, "shown_to_admins": bool(admin)})
+        await self.store.append_audit(AuditEvent(self.clock(), "rootmail", "quarantine", mail.address, {
+            "mail": mail.key, "sender": mail.sender[:200], "reason": mail.verdict_reason[:300]}))
 
     async def _admin(self) -> Owner | None:
         if not self.admin_conversation:
             return None
         return await self.store.get_conversation(self.admin_conversation)
 
-    async def _finish(self, mail: InboundMail, state: MailState, activity_id: str) -> None:
-        done = replace(mail, state=state, activity_id=activity_id, attempts=mail.attempts + 1,
+    async def _finish(self, mail: InboundMail, state: MailState, activity_id: str, posted_to: str = "") -> None:
+        done = replace(mail, state=state, activity_id=activity_id, attempts=mail.attempts + 1, posted_to=posted_to,
                        next_attempt_at=None, lease_owner="", lease_until=None, last_error="")
         try:
             await self.store.update_mail(done)

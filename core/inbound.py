@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.inspection import Inspection, Inspector, secret_context, uninspected
 from core.model import InboundMail, MailState
 from core.ports import Clock, Store
 from core.redact import redact
@@ -50,18 +51,38 @@ def safe_preview(text: str) -> str:
     return redact(head)[:PREVIEW_CHARS]
 
 
-async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[str]) -> list[InboundMail]:
-    """Record the mail once per distinct recipient; returns the records that were new."""
+async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[str],
+                 inspector: Inspector | None = None) -> list[InboundMail]:
+    """Record the mail once per distinct recipient; returns the records that were new.
+
+    The inspector classifies the mail, verifies its sender and seals its code or link. Without one, no mail
+    verifies: it is recorded as unverified and goes to the admins' quarantine, never to a channel."""
     now = clock()
+    inspector = inspector or Inspector()
+    inspection = _inspect(inspector, mail)
     subject, preview = redact(mail.subject[:1000]), safe_preview(mail.text)
     new: list[InboundMail] = []
     for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
+        key = dedupe_key(mail.message_id, address)
+        sealed = inspector.seal(inspection, secret_context(key), now)
         record = InboundMail(
-            key=dedupe_key(mail.message_id, address), message_id=mail.message_id, address=address,
+            key=key, message_id=mail.message_id, address=address,
             sender=mail.sender, subject=subject, received_at=now, preview=preview,
-            state=MailState.RECEIVED, size=mail.size, next_attempt_at=now)
+            state=MailState.RECEIVED, size=mail.size, next_attempt_at=now,
+            kind=inspection.rule.kind, severity=inspection.rule.severity, verdict=inspection.verdict_name,
+            verdict_reason=inspection.verdict.reason[:500], secret=sealed.value if sealed else "",
+            secret_kind=sealed.kind if sealed else "", secret_expires_at=sealed.expires_at if sealed else None)
         if await store.record_mail(record):
             new.append(record)
         else:
             logger.info("duplicate mail ignored", extra={"mail_key": record.key})
     return new
+
+
+def _inspect(inspector: Inspector, mail: ParsedMail) -> Inspection:
+    """A bug in a rule must not block mail: such a mail is kept, unverified, for an admin to look at."""
+    try:
+        return inspector.inspect(mail)
+    except Exception:
+        logger.exception("inspecting a mail failed; it is kept as unverified")
+        return uninspected("RootMail could not check this mail (an internal error); an admin should look at it.")

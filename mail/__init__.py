@@ -1,6 +1,8 @@
-"""Mail sources and MIME parsing: raw mail in, redacted core.inbound.ParsedMail recorded through core.inbound.ingest.
+"""Mail sources and MIME parsing: raw mail in, core.inbound.ParsedMail recorded through core.inbound.ingest.
 
-Redaction happens at the source edge, just before ingest: `mail.mime.parse_message` returns the faithful text,
-and every source passes `core.redact.redact_mail(parsed)` to `ingest`, so the stored subject and preview never
-hold a one-time code or a link in clear.
+Every source passes the faithful parse (`mail.mime.parse_message`, headers included) and the app's
+core.inspection.Inspector to `ingest`. Ingest classifies the mail, verifies its sender from the trusted
+Authentication-Results header, seals the code or reset link of verified mail, and redacts the subject and preview
+it stores, so nothing is kept in clear. A source that redacts first leaves Reveal nothing to reveal; one that passes
+no inspector gets every mail quarantined as unverified.
 """

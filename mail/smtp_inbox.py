@@ -8,9 +8,9 @@ from typing import Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from core.inbound import ParsedMail, ingest
+from core.inbound import ingest
+from core.inspection import Inspector
 from core.ports import Clock, Store
-from core.redact import redact_mail
 from mail.mime import parse_message
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,13 @@ class InboxNotReady(Exception):
 
 
 class InboxHandler:
-    """aiosmtpd handler: any RCPT (or only the configured domains), DATA is parsed, redacted and ingested."""
+    """aiosmtpd handler: any RCPT (or only the configured domains); DATA is parsed and ingested, where it is
+    inspected (kind, sender, sealed secret) and redacted before anything is stored."""
 
     def __init__(self, store: Store, clock: Clock, on_new_mail: Callable[[], object] = lambda: None,
-                 domains: tuple[str, ...] = (), store_timeout: float = 30.0):
+                 domains: tuple[str, ...] = (), store_timeout: float = 30.0, inspector: Inspector | None = None):
         self.store, self.clock, self.on_new_mail = store, clock, on_new_mail
+        self.inspector = inspector
         self.domains = frozenset(d.strip().lower().lstrip("@") for d in domains if d.strip())
         self.store_timeout = store_timeout
         self.in_flight = 0
@@ -65,10 +67,10 @@ class InboxHandler:
 
     async def _deliver(self, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        parsed = await asyncio.to_thread(_storable, raw)  # big or hostile mails must not stall the loop
+        parsed = await asyncio.to_thread(parse_message, raw)  # big or hostile mails must not stall the loop
         try:
-            new = await asyncio.wait_for(ingest(self.store, self.clock, parsed, list(envelope.rcpt_tos)),
-                                         self.store_timeout)
+            new = await asyncio.wait_for(ingest(self.store, self.clock, parsed, list(envelope.rcpt_tos),
+                                                self.inspector), self.store_timeout)
         except Exception as error:
             logger.warning("mail not stored; asked the sender to retry",
                            extra={"error": type(error).__name__, "size": len(raw),
@@ -84,11 +86,6 @@ class InboxHandler:
         return ACCEPTED
 
 
-def _storable(raw: bytes) -> ParsedMail:
-    """Parsed and redacted: what ingest stores as subject and preview never holds a code or link in clear."""
-    return redact_mail(parse_message(raw))
-
-
 class SmtpInbox:
     """A real SMTP server on host:port (0 picks a free port), sharing the running asyncio loop with the app.
 
@@ -101,8 +98,8 @@ class SmtpInbox:
     def __init__(self, store: Store, clock: Clock, on_new_mail: Callable[[], object] = lambda: None, *,
                  host: str = "127.0.0.1", port: int = 0, max_bytes: int = DEFAULT_MAX_BYTES,
                  domains: tuple[str, ...] = (), hostname: str = "rootmail.localhost",
-                 store_timeout: float = 30.0, idle_timeout: float = 300.0):
-        self.handler = InboxHandler(store, clock, on_new_mail, domains, store_timeout)
+                 store_timeout: float = 30.0, idle_timeout: float = 300.0, inspector: Inspector | None = None):
+        self.handler = InboxHandler(store, clock, on_new_mail, domains, store_timeout, inspector)
         self.host, self._port = host, port
         self.max_bytes, self.hostname, self.idle_timeout = max_bytes, hostname, idle_timeout
         self._server: asyncio.AbstractServer | None = None

@@ -35,6 +35,8 @@ class FakeConnector:
     faults: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: int = 0
     hang_seconds: float = 1.5
+    rosters: dict[str, set[str]] = field(default_factory=dict)  # team or chat id -> member ids; others: 404
+    created: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST /v3/conversations (1:1 chats)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -43,6 +45,8 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_get("/v3/teams/{tid}", self._team)
         app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
         return app
@@ -58,6 +62,27 @@ class FakeConnector:
         channels = teams.TEAMS.get(team_id, ("", {}))[1]
         general = [{"id": team_id}]  # Teams sends the General channel without a name
         return web.json_response({"conversations": general + [{"id": k, "name": v} for k, v in channels.items()]})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        """A 1:1 chat with one user: Teams answers the same id each time for the same user."""
+        if fault := await self._fault():
+            return fault
+        body = await request.json()
+        self.created.append(body)
+        members = body.get("members") or [{}]
+        return web.json_response({"id": f"a:1on1-{members[0].get('id', '')}"}, status=201)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        if fault := await self._fault():
+            return fault
+        conversation, member = request.match_info["cid"], request.match_info["mid"]
+        if member not in self.rosters.get(conversation, ()):
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
+                                     status=404)
+        return web.json_response({"id": member, "name": member, "userRole": "user"})
+
+    def in_private_chat_with(self, user_id: str) -> list[Sent]:
+        return self.in_conversation(f"a:1on1-{user_id}")
 
     async def _fault(self) -> web.Response | None:
         self.requests += 1

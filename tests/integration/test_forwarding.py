@@ -4,18 +4,22 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
-from app import MAIL_WAKE
+from app import INSPECTOR, MAIL_WAKE
 from core.inbound import ParsedMail, ingest
 from core.model import MailState
+from scripts.demo_mail import boundary_results
 from tests.cardwalk import text
 from tests.fakes import teams
 from tests.integration.test_bot_commands import allocate
 
 
 def aws_mail(message_id: str = "<m1@amazonses.com>", subject: str = "Your AWS account is ready") -> ParsedMail:
-    return ParsedMail(message_id=message_id, sender="Amazon Web Services <no-reply@aws.amazon.com>",
+    """Mail as AWS sends it: signed, and verified by the boundary RootMail trusts (the embedded default's)."""
+    sender = "Amazon Web Services <no-reply@aws.amazon.com>"
+    return ParsedMail(message_id=message_id, sender=sender,
                       subject=subject, date=datetime(2026, 11, 21, tzinfo=timezone.utc),
-                      text="Welcome to Amazon Web Services.", size=1200)
+                      text="Welcome to Amazon Web Services.", size=1200,
+                      headers={"from": [sender], "authentication-results": [boundary_results(sender)]})
 
 
 async def owned_address(rootmail) -> str:
@@ -24,7 +28,8 @@ async def owned_address(rootmail) -> str:
 
 
 async def deliver(rootmail, mail: ParsedMail, *recipients: str) -> None:
-    await ingest(rootmail.store, lambda: datetime.now(timezone.utc), mail, list(recipients))
+    await ingest(rootmail.store, lambda: datetime.now(timezone.utc), mail, list(recipients),
+                 rootmail.client.app[INSPECTOR])
     rootmail.client.app[MAIL_WAKE].set()
 
 
