@@ -9,9 +9,10 @@ from core.reconcile import SyncFailed
 
 
 async def sync(services: Services, turn: Turn) -> dict:
-    # Admins only: RootMail's admin conversation (ROOTMAIL_ADMIN_CONVERSATION), the same rule as `_may_see`.
-    if not services.is_admin_conversation(turn.owner.conversation_id):
-        return cards.error_card("Only admins can run sync", "Run sync in RootMail's admin conversation.")
+    # Admins only (core.access): RootMail admins anywhere, anyone in the admin conversation.
+    if not await services.access.acts_as_admin(turn.person, turn.owner):
+        return cards.error_card("Only admins can run sync",
+                                "Ask a RootMail admin, or run sync in RootMail's admin conversation.")
     if services.org_sync is None:
         return cards.error_card("Sync with AWS Organizations is not set up",
                                 "An admin sets ROOTMAIL_ORG_ROLE_ARN to a read-only role in the management account.")
