@@ -97,7 +97,7 @@ def private_secret_card(mail: InboundMail, record: RootAddress | None, secret: s
     else:
         body.append(container([text(secret, 40, size="ExtraLarge", weight="Bolder", fontType="Monospace")],
                               style="emphasis"))
-    body += [line(("Valid for RootMail until", 40), until, size="Small"),
+    body += [line(("RootMail wipes its sealed copy at", 40), until, ("; AWS may expire it sooner.", 30), size="Small"),
              note("Only you received this. Everyone in the owning channel sees that you revealed it, and it is in "
                   "the audit.")]
     return card(body, actions)
