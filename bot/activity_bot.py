@@ -39,7 +39,7 @@ class RootMailBot(ActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         owner = owner_of(activity)
-        if activity.service_url:
+        if activity.service_url and self._services.access.tenant_allowed(owner.tenant_id):  # else: refused, unrecorded
             owner = await self._names.resolve(turn_context, owner)
             turn_context.turn_state[NEW_CONVERSATION] = await self._remember(owner)
         turn_context.turn_state[OWNER] = owner

@@ -15,6 +15,10 @@ COMMANDS = (
     ("link <address> <account id>", "Record which AWS account uses an address, once AWS created the account.",
      "link aws-0001@example.com 123456789012"),
     ("retire <address>", "Stop using an address. It is never given out again.", "retire aws-0001@example.com"),
+    ("transfer <address>", "Run in the channel that should own the address; its owning channel (or an admin) "
+     "approves, then its mail and codes come here.", "transfer aws-0001@example.com"),
+    ("audit <address>", "Who did what to the address and its mail, and when: reveals, refusals, changes.",
+     "audit aws-0001@example.com"),
     ("help", "Show this card.", "help"),
 )
 

@@ -155,3 +155,15 @@ async def test_an_admin_transfers_at_once_and_the_old_channel_is_told(start):
     assert "Address transferred" in text(moved)
     assert (await rootmail.store.get_address(address)).owner.conversation_id == teams.PAYMENTS.conversation_id
     assert "moved" in text(await posted_in(rootmail, teams.PLATFORM.conversation_id, before))
+
+
+async def test_a_tenant_that_is_not_allowed_is_not_welcomed_or_remembered(start):
+    rootmail = await start(ROOTMAIL_ALLOWED_TENANTS="tenant-elsewhere")
+    added = teams._base(teams.PAYMENTS, rootmail.connector.url, teams.BOB, type="conversationUpdate",
+                        membersAdded=[teams.BOT])
+
+    response = await rootmail.client.post("/api/messages", json=added)
+
+    assert response.status in (200, 201)
+    assert rootmail.connector.sent == []
+    assert await rootmail.store.get_conversation(teams.PAYMENTS.conversation_id) is None
