@@ -13,7 +13,6 @@ from core.model import AuditEvent, InboundMail, RootAddress
 from core.reveal import Revealed
 
 SEVERITY_STYLE = {CRITICAL: "attention", HIGH: "warning", LOW: "default"}
-SEVERITY_COLOR = {CRITICAL: "Attention", HIGH: "Warning"}
 MAX_REVEALS_SHOWN = 5
 MAX_AUDIT_ROWS = 30
 REVEAL = "reveal"
@@ -22,9 +21,8 @@ REVEAL = "reveal"
 def kind_block(mail: InboundMail) -> Element:
     """The kind and severity, one line of what happened and what the team should do next."""
     rule = rule_for(mail.kind)
-    color = {"color": SEVERITY_COLOR[mail.severity]} if mail.severity in SEVERITY_COLOR else {}
-    return container([
-        text(f"{rule.title} \u00b7 {mail.severity}", weight="Bolder", **color),
+    return container([  # the container's style carries the severity; coloured text on it would be hard to read
+        text(f"{rule.title} \u00b7 {mail.severity}", weight="Bolder"),
         text(rule.summary, spacing="None"),
         text(f"What to do: {rule.action}", size="Small"),
     ], style=SEVERITY_STYLE.get(mail.severity, "accent"))
@@ -97,7 +95,8 @@ def private_secret_card(mail: InboundMail, record: RootAddress | None, secret: s
     else:
         body.append(container([text(secret, 40, size="ExtraLarge", weight="Bolder", fontType="Monospace")],
                               style="emphasis"))
-    body += [line(("RootMail wipes its sealed copy at", 40), until, ("; AWS may expire it sooner.", 30), size="Small"),
+    body += [line(("RootMail wipes its sealed copy at", 40), until, size="Small"),
+             note("AWS may expire it sooner.", spacing="None"),
              note("Only you received this. Everyone in the owning channel sees that you revealed it, and it is in "
                   "the audit.")]
     return card(body, actions)
