@@ -114,15 +114,22 @@ class Revealer:
             return ""
         if mail.verdict != "verified":
             return "Only RootMail admins may look into mail whose sender could not be verified."
-        if record is None:
+        owner = record.owner if record else await self._admin_conversation()
+        if owner is None:
             return "Only RootMail admins may reveal mail for an address RootMail does not know."
         try:
-            member = await self.members.is_member(record.owner, person)
+            member = await self.members.is_member(owner, person)
         except MembershipUnknown:
             return "RootMail could not check that you belong to the owning team; nothing was revealed. Try again."
         if not member:
-            return "Only members of the team that owns this address, or RootMail admins, may reveal its codes."
+            return ("Only members of the team that owns this address, or RootMail admins, may reveal its codes."
+                    if record else "Only members of the admin conversation, or RootMail admins, may reveal this.")
         return ""
+
+    async def _admin_conversation(self) -> Owner | None:
+        """Mail for an unknown address was posted to the admin conversation: its members decide about it."""
+        conversation = self.access.policy.admin_conversation
+        return await self.store.get_conversation(conversation) if conversation else None
 
     async def history(self, mail: InboundMail) -> list[Revealed]:
         events = await self.store.audit_for(mail.address, REVEAL_HISTORY)

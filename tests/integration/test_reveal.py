@@ -138,3 +138,22 @@ async def test_a_stale_reveal_button_gets_a_friendly_answer(start):
     rootmail = await start()
     answer = await rootmail.execute("reveal", {"rootmail": "reveal", "mail": "no-such-mail"})
     assert "RootMail no longer has this mail." in text(answer)
+
+
+async def test_mail_for_an_unknown_address_is_revealed_to_members_of_the_admin_conversation_only(start):
+    rootmail = await start()
+    await rootmail.say("help", teams.PERSONAL)
+    rootmail.connector.rosters[teams.PERSONAL.conversation_id] = {ALICE_ID}
+    mail = aws_mail("verification", "stray@example.com")
+    before = len(rootmail.connector.sent)
+    await deliver(rootmail, mail.message, "stray@example.com")
+    card = await posted_in(rootmail, teams.PERSONAL.conversation_id, before)
+    assert "Mail for an address RootMail does not know" in text(card) and mail.secret not in str(card)
+
+    refused = await rootmail.execute("reveal", action(card, "reveal")["data"], teams.PERSONAL, teams.BOB)
+    sent = await rootmail.execute("reveal", action(card, "reveal")["data"], teams.PERSONAL)
+
+    assert "Only members of the admin conversation" in text(refused)
+    assert "Sent to you" in text(sent)
+    [private] = rootmail.connector.in_private_chat_with(ALICE_ID)
+    assert mail.secret in text(private.cards[0])
