@@ -107,6 +107,8 @@ class InboundMail:
     secret_kind: str = ""  # "code" | "link"
     secret_expires_at: datetime | None = None  # Reveal works until then; the sealed secret is wiped after
     posted_to: str = ""  # the conversation the card was posted in
+    posting_since: datetime | None = None  # set just before a post, cleared once its outcome is recorded
+    digest: str = ""  # id of the digest post that carried this mail; "" when it got a card of its own
     etag: str | None = field(default=None, compare=False)
 
 

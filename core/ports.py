@@ -81,9 +81,14 @@ class Store(Protocol):
 
     async def claim_due_mails(self, now: datetime, owner: str, lease_until: datetime,
                               limit: int) -> list[InboundMail]:
-        """Lease up to `limit` mails waiting to be posted (received or failed, next attempt due,
-        no live lease held by another owner). A leased mail is not handed to anyone else until
-        the lease expires."""
+        """Lease up to `limit` mails waiting to be posted (received or failed, next attempt due, no live lease),
+        the most urgent first: critical, then high severity, then the rest; oldest due first within each.
+        A leased mail is handed to no one, its holder included, until the lease expires or is released."""
+
+    async def release_mail_leases(self, owner: str) -> int:
+        """End the live leases `owner` holds on mails still waiting (an instance starting again under the same
+        name lets go of what its previous run held, instead of waiting for those leases to expire).
+        Returns how many were released."""
 
     async def update_mail(self, mail: InboundMail) -> InboundMail:
         """Replace the mail if its etag still matches, else Conflict."""

@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 _ADDRESSES = "SELECT {top} * FROM c WHERE c.type = 'address' AND {where} ORDER BY {order}"
 _DUE = ("SELECT TOP {limit} * FROM c WHERE c.type = 'mail' AND c.state IN ('received', 'failed') "
-        "AND c.next_attempt_at <= @now AND (IS_NULL(c.lease_until) OR c.lease_until <= @now "
-        "OR c.lease_owner = @owner) ORDER BY c.next_attempt_at")
+        "AND c.next_attempt_at <= @now AND (IS_NULL(c.lease_until) OR c.lease_until <= @now){urgent} "
+        "ORDER BY c.next_attempt_at")
+_URGENT = " AND c.severity IN ('critical', 'high')"
+_RANK = {"critical": 0, "high": 1, "low": 3}
 
 
 class CosmosStore(CosmosTransfer):
@@ -185,9 +187,27 @@ class CosmosStore(CosmosTransfer):
     async def claim_due_mails(self, now: datetime, owner: str, lease_until: datetime, limit: int) -> list[InboundMail]:
         if limit <= 0:
             return []
-        due = await self._mails.query(_DUE.format(limit=int(limit)), params(now=when(now), owner=owner))
+        # urgent mail first, by a query of its own: one ORDER BY field needs no composite index
+        due = await self._mails.query(_DUE.format(limit=int(limit), urgent=_URGENT), params(now=when(now)))
+        if len(due) < limit:
+            seen = {doc["id"] for doc in due}
+            rest = await self._mails.query(_DUE.format(limit=int(limit), urgent=""), params(now=when(now)))
+            due += [doc for doc in rest if doc["id"] not in seen][:limit - len(due)]
         leased = await asyncio.gather(*(self._lease(doc, owner, lease_until) for doc in due))
-        return sorted((m for m in leased if m), key=lambda m: m.next_attempt_at)
+        return sorted((m for m in leased if m), key=lambda m: (_RANK.get(m.severity, 2), m.next_attempt_at))
+
+    async def release_mail_leases(self, owner: str) -> int:
+        held = await self._mails.query(
+            "SELECT * FROM c WHERE c.type = 'mail' AND c.lease_owner = @owner AND NOT IS_NULL(c.lease_until) "
+            "AND c.state IN ('received', 'failed')", params(owner=owner))
+        released = await asyncio.gather(*(self._release(doc) for doc in held))
+        return sum(released)
+
+    async def _release(self, doc: dict) -> bool:
+        try:
+            return await self._mails.replace({**doc, "lease_owner": "", "lease_until": None}, doc["_etag"]) is not None
+        except NotFound:
+            return False
 
     async def _lease(self, doc: dict, owner: str, lease_until: datetime) -> InboundMail | None:
         try:

@@ -43,6 +43,14 @@ _REQUESTER = ("coalesce(nullif(json_extract(body, '$.requester.aad_object_id'), 
 SCHEMA += f"CREATE INDEX IF NOT EXISTS addresses_requester ON addresses ({_REQUESTER});\n"
 
 
+_URGENCY = ("CASE json_extract(body, '$.severity') WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+            "WHEN 'low' THEN 3 ELSE 2 END")
+
+
+def _rank(severity: str) -> int:
+    return {"critical": 0, "high": 1, "low": 3}.get(severity, 2)
+
+
 def _key(address: str) -> str:
     """Addresses are unique whatever their case: the key column holds the normalized form."""
     return address.strip().lower()
@@ -247,10 +255,16 @@ class SqliteStore:
                 "UPDATE mails SET lease_owner = ?2, lease_until = ?3, version = version + 1, "
                 "body = json_set(body, '$.lease_owner', ?2, '$.lease_until', ?3) WHERE key IN ("
                 "SELECT key FROM mails WHERE state IN ('received', 'failed') AND next_attempt_at <= ?1 "
-                "AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2) "
-                "ORDER BY next_attempt_at LIMIT ?4) RETURNING body, version",
+                f"AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY {_URGENCY}, next_attempt_at LIMIT ?4) "
+                "RETURNING body, version",
                 when(now), owner, when(lease_until), limit)
-        return sorted((self._mail(r) for r in rows), key=lambda m: m.next_attempt_at)
+        return sorted((self._mail(r) for r in rows), key=lambda m: (_rank(m.severity), m.next_attempt_at))
+
+    async def release_mail_leases(self, owner: str) -> int:
+        return await self._change(
+            "UPDATE mails SET lease_until = NULL, lease_owner = '', version = version + 1, "
+            "body = json_set(body, '$.lease_owner', '', '$.lease_until', NULL) "
+            "WHERE lease_owner = ? AND lease_until IS NOT NULL AND state IN ('received', 'failed')", owner)
 
     async def update_mail(self, mail: InboundMail) -> InboundMail:
         key, address, state, received, next_at, lease_until, lease_owner, body = self._mail_row(mail)

@@ -131,3 +131,53 @@ async def test_a_mail_changed_by_someone_else_is_a_conflict(store):
 async def test_updating_an_unknown_mail_is_not_found(store):
     with pytest.raises(NotFound):
         await store.update_mail(mail("k-unknown"))
+
+
+async def test_urgent_mail_is_claimed_before_older_bulk_mail(store):
+    for i in range(4):
+        await store.record_mail(replace(mail(f"bulk{i}", at=T0 + minutes(i)), severity="normal"))
+    await store.record_mail(replace(mail("low", at=T0), severity="low"))
+    await store.record_mail(replace(mail("code", at=T0 + minutes(8)), severity="critical"))
+    await store.record_mail(replace(mail("health", at=T0 + minutes(7)), severity="high"))
+
+    first = await store.claim_due_mails(T0 + minutes(10), "app-1", T0 + minutes(11), 3)
+    rest = await store.claim_due_mails(T0 + minutes(10), "app-1", T0 + minutes(11), 10)
+
+    assert [m.key for m in first] == ["code", "health", "bulk0"]
+    assert [m.key for m in rest] == ["bulk1", "bulk2", "bulk3", "low"]
+
+
+async def test_the_claimer_itself_does_not_get_its_leased_mail_again(store):
+    await store.record_mail(mail("k1"))
+    await store.claim_due_mails(T0, "app-1", T0 + minutes(1), 10)
+
+    assert await store.claim_due_mails(T0 + minutes(0.5), "app-1", T0 + minutes(1.5), 10) == []
+
+
+async def test_releasing_an_owners_leases_hands_its_waiting_mail_out_again(store):
+    for key in ("k1", "k2", "k3"):
+        await store.record_mail(mail(key))
+    mine = await store.claim_due_mails(T0, "app-1", T0 + minutes(1), 2)
+    await store.claim_due_mails(T0, "app-2", T0 + minutes(1), 10)  # app-2 holds k3
+    done = await store.update_mail(replace(mine[0], state=MailState.FORWARDED, lease_owner="", lease_until=None))
+
+    assert await store.release_mail_leases("app-1") == 1  # k2; the forwarded k1 and app-2's k3 are left alone
+
+    again = await store.claim_due_mails(T0 + minutes(0.1), "app-1", T0 + minutes(1), 10)
+    assert [m.key for m in again] == [mine[1].key]
+    assert (await store.get_mail("k3")).lease_owner == "app-2"
+    assert (await store.get_mail(done.key)).state is MailState.FORWARDED
+    assert await store.release_mail_leases("nobody") == 0
+
+
+async def test_posting_marks_and_digest_ids_are_kept(store):
+    await store.record_mail(mail("k1"))
+    [leased] = await store.claim_due_mails(T0, "app-1", T0 + minutes(1), 10)
+
+    marked = await store.update_mail(replace(leased, posting_since=T0 + minutes(0.2)))
+    done = await store.update_mail(replace(marked, state=MailState.FORWARDED, activity_id="act-9", digest="act-9",
+                                           posting_since=None, lease_owner="", lease_until=None))
+
+    assert (await store.get_mail("k1")).posting_since is None and done.digest == "act-9"
+    assert marked.posting_since == T0 + minutes(0.2)
+    assert (await store.get_mail("k1")).digest == "act-9"

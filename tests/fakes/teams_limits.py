@@ -1,0 +1,120 @@
+"""A fake Bot Connector that enforces Teams' posting limits: over a limit it answers 429 with Retry-After, as Teams does.
+
+Per conversation 7 / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / hour; per tenant (all conversations together) 50 / s. Posts it
+accepts are recorded with the moment and the RootMail mails they carry (card elements with id `mail:<key>`), so a
+test can tell lost from duplicated mail. Runs in-process (`app()`) or on its own (`python -m tests.fakes.teams_limits`,
+which prints {"port": N} and serves its record at GET /_record), so a benchmark can keep it out of RootMail's process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+from core.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
+from tests.fakes.connector import FakeConnector, Sent
+
+MAIL_ID = re.compile(rb'"id":\s*"mail:([0-9a-f]{40})"')
+
+
+@dataclass(frozen=True)
+class Accepted:
+    conversation_id: str
+    at: float  # seconds since the connector started
+    keys: tuple[str, ...]  # mails the post carries: one for a mail card, many for a digest
+
+
+@dataclass
+class TeamsLimitedConnector(FakeConnector):
+    per_conversation: tuple[Window, ...] = TEAMS_CONVERSATION
+    per_tenant: tuple[Window, ...] = TEAMS_APP_PER_TENANT
+    latency: float = 0.0  # seconds each accepted post takes, as a real service would
+    keep_activities: bool = True  # False: keep only `accepted` (a 10,000-post benchmark need not hold every card)
+    clock: Callable[[], float] = time.monotonic
+    accepted: list[Accepted] = field(default_factory=list)
+    throttled: Counter = field(default_factory=Counter)  # conversation -> 429s answered
+    _started: float = field(default_factory=time.monotonic)
+    _conversations: dict[str, Limiter] = field(default_factory=dict)
+    _tenants: dict[str, Limiter] = field(default_factory=dict)
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.router.add_get("/_record", self._record)
+        return app
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if fault := await self._fault():
+            return fault
+        raw = await request.read()
+        activity = json.loads(raw)
+        conversation = request.match_info["cid"]
+        tenant = (activity.get("conversation") or {}).get("tenantId") or ""
+        now = self.clock()
+        lane = self._conversations.setdefault(conversation, Limiter(self.per_conversation))
+        shared = self._tenants.setdefault(tenant, Limiter(self.per_tenant))
+        wait = max(lane.wait(now), shared.wait(now))
+        if wait > 0:
+            self.throttled[conversation] += 1
+            return web.json_response({"error": {"code": "TooManyRequests", "message": "rate limit"}}, status=429,
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        lane.record(now)
+        shared.record(now)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        activity_id = f"activity-{next(self._ids)}"
+        keys = tuple(k.decode() for k in MAIL_ID.findall(raw))
+        self.accepted.append(Accepted(conversation, now - self._started, keys))
+        if self.keep_activities:
+            async with self._arrived:
+                self.sent.append(Sent(conversation, activity, request.match_info.get("aid"), activity_id))
+                self._arrived.notify_all()
+        return web.json_response({"id": activity_id})
+
+    async def _record(self, request: web.Request) -> web.Response:
+        return web.json_response({"accepted": [[a.conversation_id, a.at, list(a.keys)] for a in self.accepted],
+                                  "throttled": dict(self.throttled)})
+
+    def deliveries(self) -> Counter:
+        """How many times each mail reached a channel (as its own card or inside a digest)."""
+        return Counter(key for post in self.accepted for key in post.keys)
+
+    async def wait_for_mails(self, keys: set[str], timeout: float) -> None:
+        """Until every mail in `keys` was delivered at least once."""
+        deadline = time.monotonic() + timeout
+        while not keys <= set(self.deliveries()):
+            if time.monotonic() > deadline:
+                missing = keys - set(self.deliveries())
+                raise TimeoutError(f"{len(missing)} of {len(keys)} mails never reached a channel")
+            await asyncio.sleep(0.05)
+
+
+async def _serve(port: int, latency: float) -> None:
+    fake = TeamsLimitedConnector(latency=latency, keep_activities=False)
+    runner = web.AppRunner(fake.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    print(json.dumps({"port": runner.addresses[0][1]}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
+    await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="fake Bot Connector with Teams' rate limits")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    asyncio.run(_serve(args.port, args.latency))
+
+
+if __name__ == "__main__":
+    main()
