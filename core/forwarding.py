@@ -1,137 +1,170 @@
-"""Posting received mail to the owning conversation, exactly once per mail, retried until it goes through."""
+"""Posting received mail to the owning conversation, exactly once per mail, retried until it goes through.
+
+The forwarder leases due mail (most urgent first), decides where each goes, and hands it to that conversation's
+lane (core.lanes), which posts within Teams' limits; core.delivery records each post. It leases only what the lanes
+can hold, and renews the leases of mail that waits in a lane, so no other instance takes it meanwhile.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Callable
 
-from core.errors import Conflict
+from core import metrics as m
+from core.delivery import Courier, DeliveryCards
 from core.inspection import UNVERIFIED
-from core.model import AuditEvent, InboundMail, MailState, Owner, RootAddress
-from core.ports import Clock, PostFailed, Poster, Store
+from core.lanes import Delivery, Lanes, LaneSettings
+from core.metrics import Metrics, NoMetrics
+from core.model import InboundMail, MailState, Owner, RootAddress
+from core.ports import Clock, Poster, Store
 
 logger = logging.getLogger(__name__)
 
 MailCard = Callable[[InboundMail, RootAddress | None], dict[str, Any]]
 
 
-@dataclass
+class PlainCards:
+    """One card per mail, never a digest (for wiring without cards.digest)."""
+
+    def __init__(self, render: MailCard, quarantine: MailCard | None):
+        self.render, self.quarantine = render, quarantine or render
+
+    def single(self, delivery: Delivery) -> dict[str, Any]:
+        render = self.quarantine if delivery.final is MailState.QUARANTINED else self.render
+        return render(delivery.mail, delivery.record)
+
+    def digest(self, deliveries: list[Delivery]) -> tuple[dict[str, Any], int]:
+        return self.single(deliveries[0]), 1
+
+
 class Forwarder:
-    store: Store
-    poster: Poster
-    clock: Clock
-    render: MailCard
-    instance_id: str
-    admin_conversation: str | None = None
-    quarantine: MailCard | None = None  # the admins' card for mail whose sender did not verify
-    settled: Callable[[InboundMail], object] | None = None  # told each time a mail reaches its final state
-    batch: int = 32
-    lease: timedelta = timedelta(seconds=60)
-    base_backoff: float = 2.0
-    max_backoff: float = 3600.0
-    concurrency: int = 8
-    _next_retry: datetime | None = field(default=None, init=False)
+    def __init__(self, store: Store, poster: Poster, clock: Clock, render: MailCard, instance_id: str,
+                 admin_conversation: str | None = None, settled: Callable[[InboundMail], object] | None = None,
+                 quarantine: MailCard | None = None, *, cards: DeliveryCards | None = None,
+                 lanes: LaneSettings | None = None, metrics: Metrics | None = None, batch: int = 100,
+                 max_queued: int = 1000, lease: timedelta = timedelta(seconds=60)):
+        self.store, self.clock, self.instance_id = store, clock, instance_id
+        self.admin_conversation = admin_conversation
+        self.metrics = metrics or NoMetrics()
+        self.batch, self.max_queued = batch, max_queued
+        self.courier = Courier(store, poster, clock, cards or PlainCards(render, quarantine), instance_id, lease,
+                               settled=settled, metrics=self.metrics)
+        self.lanes = Lanes(self.courier.send, lanes)
+        self._dispatcher: asyncio.Task | None = None
+
+    # knobs tests and the composition root set after construction
+    @property
+    def settled(self) -> Callable[[InboundMail], object] | None:
+        return self.courier.settled
+
+    @settled.setter
+    def settled(self, hook: Callable[[InboundMail], object] | None) -> None:
+        self.courier.settled = hook
+
+    @property
+    def base_backoff(self) -> float:
+        return self.courier.base_backoff
+
+    @base_backoff.setter
+    def base_backoff(self, seconds: float) -> None:
+        self.courier.base_backoff = seconds
+
+    @property
+    def queued(self) -> int:
+        return self.lanes.queued
 
     async def run_once(self) -> int:
         """Post every mail that is due now; return how many were handled."""
-        now = self.clock()
-        due = await self.store.claim_due_mails(now, self.instance_id, now + self.lease, self.batch)
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(mail: InboundMail) -> None:
-            async with gate:
-                await self._forward(mail)
-
-        await asyncio.gather(*(one(m) for m in due))
-        return len(due)
+        handled = await self._feed(self.batch)
+        if self._dispatcher is not None and not self._dispatcher.done():
+            await self.lanes.wait_idle()
+            return handled
+        dispatcher = asyncio.create_task(self.lanes.run())
+        try:
+            await self.lanes.wait_idle()
+        finally:
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
+        return handled
 
     async def run(self, wake: asyncio.Event, idle_seconds: float = 5.0) -> None:
         """Forward until cancelled; `wake` is set by sources when new mail arrives."""
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                logger.exception("forwarding round failed; will retry")
-                handled = 0
-            if handled:
-                continue
-            wake.clear()
-            try:
-                await asyncio.wait_for(wake.wait(), self._sleep_for(idle_seconds))
-            except asyncio.TimeoutError:
-                pass
+        released = await self.store.release_mail_leases(self.instance_id)
+        if released:
+            logger.warning("took back mail leased by this instance's previous run", extra={"mails": released})
+        self._dispatcher = asyncio.create_task(self.lanes.run(), name="lanes")
+        renewer = asyncio.create_task(self._renew_every(), name="lease-renewal")
+        try:
+            while True:
+                room = self.max_queued - self.lanes.queued
+                if room <= 0:
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    handled = await self._feed(min(self.batch, room))
+                except Exception:
+                    logger.exception("forwarding round failed; will retry")
+                    handled = 0
+                if handled:
+                    continue
+                wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._sleep_for(idle_seconds))
+        finally:
+            for task in (self._dispatcher, renewer):
+                task.cancel()
+            await asyncio.gather(self._dispatcher, renewer, return_exceptions=True)
 
     def _sleep_for(self, idle_seconds: float) -> float:
         """Idle until new mail wakes us, or until the earliest retry this instance scheduled."""
-        if self._next_retry is None:
+        retry = self.courier.next_retry
+        if retry is None:
             return idle_seconds
-        wait = (self._next_retry - self.clock()).total_seconds()
-        self._next_retry = None
+        wait = (retry - self.clock()).total_seconds()
+        self.courier.next_retry = None
         return min(max(wait, 0.0), idle_seconds)
 
-    async def _forward(self, mail: InboundMail) -> None:
-        record = await self.store.get_address(mail.address)
-        if mail.verdict == UNVERIFIED:
-            await self._quarantine(mail, record)
-            return
-        target = record.owner if record else await self._admin()
-        if target is None:
-            await self._finish(mail, MailState.UNMAPPED, "")
-            logger.info("mail for unknown address recorded as unmapped", extra={"mail_key": mail.key})
-            return
-        try:
-            activity_id = await self.poster.post(target, self.render(mail, record), summary=mail.subject)
-        except PostFailed as failure:
-            await self._failed(mail, failure)
-            return
-        await self._finish(mail, MailState.FORWARDED if record else MailState.UNMAPPED, activity_id,
-                           target.conversation_id)
+    async def _feed(self, limit: int) -> int:
+        now = self.clock()
+        due = await self.store.claim_due_mails(now, self.instance_id, now + self.courier.lease, limit)
+        for mail in due:
+            delivery = await self._route(mail)
+            if delivery.target.conversation_id:
+                self.lanes.add(delivery)
+            else:
+                await self.courier.finish_unposted(delivery)
+        return len(due)
 
-    async def _quarantine(self, mail: InboundMail, record: RootAddress | None) -> None:
-        """Unverified mail never reaches a channel: admins see it, marked, or it is only recorded."""
+    async def _route(self, mail: InboundMail) -> Delivery:
+        """Where a mail goes: its owner; unverified mail to the admins only; unknown addresses to the admins.
+        A target without a conversation id means nowhere: the mail is only recorded."""
+        record = await self.store.get_address(mail.address)
+        if mail.attempts == 0 and mail.posting_since is None:
+            self.metrics.count(m.RECEIVED)
+        nowhere = Owner("")
+        if mail.verdict == UNVERIFIED:
+            return Delivery(mail, await self._admin() or nowhere, record, MailState.QUARANTINED)
+        if record is not None:
+            return Delivery(mail, record.owner, record, MailState.FORWARDED)
         admin = await self._admin()
-        activity_id = ""
-        if admin is not None:
-            render = self.quarantine or self.render
-            try:
-                activity_id = await self.poster.post(admin, render(mail, record), summary=f"Quarantined: {mail.subject}")
-            except PostFailed as failure:
-                await self._failed(mail, failure)
-                return
-        await self._finish(mail, MailState.QUARANTINED, activity_id, admin.conversation_id if admin else "")
-        logger.warning("unverified mail quarantined", extra={"mail_key": mail.key, "shown_to_admins": bool(admin)})
-        await self.store.append_audit(AuditEvent(self.clock(), "rootmail", "quarantine", mail.address, {
-            "mail": mail.key, "sender": mail.sender[:200], "reason": mail.verdict_reason[:300]}))
+        if admin is None:
+            logger.info("mail for unknown address recorded as unmapped", extra={"mail_key": mail.key})
+        return Delivery(mail, admin or nowhere, None, MailState.UNMAPPED)
 
     async def _admin(self) -> Owner | None:
         if not self.admin_conversation:
             return None
         return await self.store.get_conversation(self.admin_conversation)
 
-    async def _finish(self, mail: InboundMail, state: MailState, activity_id: str, posted_to: str = "") -> None:
-        done = replace(mail, state=state, activity_id=activity_id, attempts=mail.attempts + 1, posted_to=posted_to,
-                       next_attempt_at=None, lease_owner="", lease_until=None, last_error="")
-        try:
-            await self.store.update_mail(done)
-            if self.settled:  # e.g. the Graph source then marks the message read and moves it
-                self.settled(done)
-        except Conflict:
-            logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
-
-    async def _failed(self, mail: InboundMail, failure: PostFailed) -> None:
-        attempts = mail.attempts + 1
-        delay = min(self.base_backoff * 2 ** (attempts - 1), self.max_backoff)
-        if failure.retry_after is not None:
-            delay = max(delay, failure.retry_after)
-        logger.warning("posting mail failed; will retry",
-                       extra={"mail_key": mail.key, "attempts": attempts, "retry_in_s": delay, "reason": failure.reason})
-        retry_at = self.clock() + timedelta(seconds=delay)
-        self._next_retry = min(self._next_retry or retry_at, retry_at)
-        failed = replace(mail, state=MailState.FAILED, attempts=attempts, last_error=failure.reason[:500],
-                         next_attempt_at=retry_at, lease_owner="", lease_until=None)
-        try:
-            await self.store.update_mail(failed)
-        except Conflict:
-            logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
+    async def _renew_every(self) -> None:
+        """Mail waiting in a lane keeps its lease: renewed when less than half of it is left."""
+        lease = self.courier.lease
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 4)
+            soon = self.clock() + lease / 2
+            for delivery in [d for d in self.lanes.waiting() if d.mail.lease_until and d.mail.lease_until < soon]:
+                if not await self.courier.renew(delivery):
+                    self.lanes.drop(delivery)

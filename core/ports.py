@@ -147,8 +147,10 @@ class Poster(Protocol):
 
 
 class PostFailed(Exception):
-    """A proactive post did not go through; `retry_after` is the server's hint in seconds."""
+    """A proactive post did not go through; `retry_after` is the server's hint in seconds. `uncertain`: no answer
+    came (a timeout), so the post may have reached the channel all the same."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False):
-        self.reason, self.retry_after, self.permanent = reason, retry_after, permanent
+    def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False,
+                 uncertain: bool = False):
+        self.reason, self.retry_after, self.permanent, self.uncertain = reason, retry_after, permanent, uncertain
         super().__init__(reason)

@@ -1,0 +1,217 @@
+"""Per-conversation lanes: each conversation's pending mail, most urgent first, posted as fast as Teams' limits allow.
+
+One scheduler hands out send slots. A lane may post when its conversation's limiter and the app-wide limiter both
+allow and it has nothing in flight; among ready lanes the most urgent head goes first (severity, then the longer
+backlog, then age), so a code or a suspension never waits behind a billing burst. A lane whose backlog is over the
+threshold folds its pending mail into one digest post instead of falling minutes or hours behind (core.lanes.plan).
+"""
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Awaitable, Callable, Iterable
+
+from core.aws_mail_rules import CRITICAL, HIGH, LOW, NORMAL
+from core.model import InboundMail, MailState, Owner, RootAddress
+from core.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
+
+logger = logging.getLogger(__name__)
+
+RANK = {CRITICAL: 0, HIGH: 1, NORMAL: 2, LOW: 3}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(eq=False)
+class Delivery:
+    """A claimed mail on its way to one conversation, and what it becomes once posted."""
+
+    mail: InboundMail
+    target: Owner
+    record: RootAddress | None
+    final: MailState  # FORWARDED, UNMAPPED or QUARANTINED
+
+    @property
+    def in_doubt(self) -> bool:
+        """An earlier attempt may have reached the channel: the process stopped between the post and its record."""
+        return self.mail.posting_since is not None
+
+    @property
+    def urgency(self) -> tuple[int, datetime]:
+        return RANK.get(self.mail.severity, RANK[NORMAL]), self.mail.received_at or _EPOCH
+
+
+def plan(queue: list[Delivery], threshold: int, most: int) -> list[Delivery]:
+    """What the next post of a conversation carries, from its queue (most urgent first).
+
+    Up to `threshold` pending mails, one card each. Above it, a digest of up to `most` mails, most urgent first;
+    critical mail still goes alone first unless critical mail itself is over the threshold. threshold 0: never fold."""
+    if not queue:
+        return []
+    if threshold <= 0 or len(queue) <= threshold or most <= 1:
+        return queue[:1]
+    critical = sum(1 for d in queue if d.mail.severity == CRITICAL)
+    if queue[0].mail.severity == CRITICAL and critical <= threshold:
+        return queue[:1]
+    return queue[critical if critical <= threshold else 0:][:most]
+
+
+@dataclass
+class Sent:
+    """What became of a post: deliveries it did not carry go back to the lane; `retry_after` pauses the lane."""
+
+    leftover: list[Delivery] = field(default_factory=list)
+    retry_after: float | None = None
+
+
+Send = Callable[[list[Delivery]], Awaitable[Sent]]
+
+
+@dataclass(eq=False)
+class Lane:
+    conversation_id: str
+    limiter: Limiter
+    queue: list[Delivery] = field(default_factory=list)
+    busy: bool = False
+
+    def add(self, delivery: Delivery) -> None:
+        bisect.insort(self.queue, delivery, key=lambda d: d.urgency)
+
+    def priority(self) -> tuple:
+        head = self.queue[0].urgency
+        return head[0], -len(self.queue), head[1]
+
+
+@dataclass
+class LaneSettings:
+    digest_threshold: int = 10
+    digest_most: int = 25
+    concurrency: int = 16  # posts in flight over all lanes
+    per_conversation: tuple[Window, ...] = TEAMS_CONVERSATION
+    shared: tuple[Window, ...] = TEAMS_APP_PER_TENANT  # one tenant: every conversation together
+    margin: float = 0.05  # seconds added to every window: Teams counts arrivals, we count departures
+
+
+class Lanes:
+    """The scheduler. `run()` until cancelled; `add()` deliveries; `send` posts one plan and says how it went."""
+
+    def __init__(self, send: Send, settings: LaneSettings | None = None, now: Callable[[], float] = time.monotonic):
+        self._send, self.settings, self._now = send, settings or LaneSettings(), now
+        self.lanes: dict[str, Lane] = {}
+        self.shared = Limiter(self.settings.shared, self.settings.margin)
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._in_flight: set[asyncio.Task] = set()
+        self.posts = 0
+        self.digests = 0
+
+    # --- what the rest of RootMail sees ---------------------------------------------------------------------------
+    def add(self, delivery: Delivery) -> None:
+        cid = delivery.target.conversation_id
+        lane = self.lanes.get(cid)
+        if lane is None:
+            lane = self.lanes[cid] = Lane(cid, Limiter(self.settings.per_conversation, self.settings.margin))
+        lane.add(delivery)
+        self._idle.clear()
+        self._wake.set()
+
+    @property
+    def queued(self) -> int:
+        """Deliveries waiting in lanes (not counting those in flight)."""
+        return sum(len(lane.queue) for lane in self.lanes.values())
+
+    def depths(self) -> dict[str, int]:
+        return {cid: len(lane.queue) for cid, lane in self.lanes.items() if lane.queue}
+
+    def waiting(self) -> Iterable[Delivery]:
+        for lane in self.lanes.values():
+            yield from lane.queue
+
+    def drop(self, delivery: Delivery) -> None:
+        """Forget a delivery (its lease went to someone else)."""
+        lane = self.lanes.get(delivery.target.conversation_id)
+        if lane and delivery in lane.queue:
+            lane.queue.remove(delivery)
+
+    async def wait_idle(self) -> None:
+        """Until every lane is empty and nothing is in flight."""
+        await self._idle.wait()
+
+    # --- the scheduler ---------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            while True:
+                lane, wait = self._pick(self._now())
+                if lane is None:
+                    await self._sleep(wait)
+                    continue
+                self._start(lane)
+        finally:
+            for task in list(self._in_flight):
+                task.cancel()
+
+    def _pick(self, now: float) -> tuple[Lane | None, float | None]:
+        """The lane that posts now, or None and how long nothing can go (None: until something changes)."""
+        if len(self._in_flight) >= self.settings.concurrency:
+            return None, None
+        best, best_key, soonest = None, None, None
+        for lane in self.lanes.values():
+            if not lane.queue or lane.busy:
+                continue
+            wait = lane.limiter.wait(now)
+            if wait > 0:
+                soonest = wait if soonest is None else min(soonest, wait)
+                continue
+            key = lane.priority()
+            if best_key is None or key < best_key:
+                best, best_key = lane, key
+        if best is None:
+            if not self._in_flight and not any(lane.queue for lane in self.lanes.values()):
+                self._idle.set()
+            return None, soonest
+        shared_wait = self.shared.wait(now)
+        if shared_wait > 0:
+            return None, shared_wait
+        return best, 0.0
+
+    def _start(self, lane: Lane) -> None:
+        now = self._now()
+        batch = plan(lane.queue, self.settings.digest_threshold, self.settings.digest_most)
+        chosen = set(map(id, batch))
+        lane.queue = [d for d in lane.queue if id(d) not in chosen]
+        lane.limiter.record(now)
+        self.shared.record(now)
+        lane.busy = True
+        task = asyncio.create_task(self._post(lane, batch), name=f"post:{lane.conversation_id}")
+        self._in_flight.add(task)
+
+    async def _post(self, lane: Lane, batch: list[Delivery]) -> None:
+        try:
+            outcome = await self._send(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the deliveries keep their leases and come back once those expire
+            logger.exception("posting to a conversation failed unexpectedly",
+                             extra={"conversation": lane.conversation_id, "mails": len(batch)})
+            outcome = Sent()
+        self.posts += 1
+        if len(batch) - len(outcome.leftover) > 1:
+            self.digests += 1
+        for delivery in outcome.leftover:
+            lane.add(delivery)
+        if outcome.retry_after is not None:
+            lane.limiter.pause(self._now() + outcome.retry_after)
+        lane.busy = False
+        self._in_flight.discard(asyncio.current_task())
+        self._wake.set()
+
+    async def _sleep(self, seconds: float | None) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
