@@ -4,11 +4,16 @@ from __future__ import annotations
 import json
 import logging
 
+from core.trace import correlation_id
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def _extra(record: logging.LogRecord) -> dict:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    if "correlation_id" not in extra and (current := correlation_id.get()):
+        extra["correlation_id"] = current  # the mail or turn being handled (core.trace), across tasks
+    return extra
 
 
 class JsonFormatter(logging.Formatter):

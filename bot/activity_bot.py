@@ -16,6 +16,7 @@ from bot.turn import command_text, owner_of, turn_of
 from cards.protection import refusal_card
 from core.errors import Forbidden, RootMailError, StoreUnavailable
 from core.model import Owner
+from core.trace import correlation_id
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class RootMailBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        correlation_id.set(f"turn:{activity.id or uuid.uuid4().hex[:12]}")  # the adapter runs each turn in its own task
         owner = owner_of(activity)
         if activity.service_url and self._services.access.tenant_allowed(owner.tenant_id):  # else: refused, unrecorded
             owner = await self._names.resolve(turn_context, owner)

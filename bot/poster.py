@@ -59,8 +59,8 @@ class BotPoster:
             headers = error.response.headers if error.response is not None else None
             raise PostFailed(f"Bot Connector answered {status}", _retry_after(headers),
                              permanent=status not in RETRYABLE) from None
-        except asyncio.TimeoutError:
-            raise PostFailed(f"Bot Connector did not answer within {self._timeout:g} s") from None
+        except asyncio.TimeoutError:  # the post may have arrived all the same
+            raise PostFailed(f"Bot Connector did not answer within {self._timeout:g} s", uncertain=True) from None
         except (ClientRequestError, OSError) as error:
             raise PostFailed(f"Bot Connector unreachable: {type(error).__name__}") from None
         except Exception as error:

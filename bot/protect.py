@@ -9,9 +9,11 @@ import cards
 from bot.services import Services
 from bot.turn import Turn
 from cards.address import owner_name
+from cards.digest import DigestItem, digest_card
 from cards.protection import audit_card, refusal_card, transfer_request_card, with_banner
 from core import registry, transfer as transfers
 from core.access import audit_refusal
+from core.delivery import digest_members
 from core.errors import Forbidden
 from core.ports import PostFailed
 
@@ -54,6 +56,11 @@ async def reveal(services: Services, turn: Turn) -> Card:
     outcome = await services.revealer.reveal(str(turn.data.get("mail") or ""), turn.person, turn.owner)
     if outcome.mail is None:
         return cards.error_card("Nothing to reveal", outcome.message)
+    if turn.data.get("digest") and outcome.mail.digest:  # pressed on a digest: answer with that digest again
+        members = await digest_members(services.store, outcome.mail.digest)
+        if members:
+            return with_banner(digest_card([DigestItem(*member) for member in members])[0], outcome.message,
+                               outcome.sent)
     mail_card = cards.mail_card(outcome.mail, outcome.record, outcome.reveals)
     return with_banner(mail_card, outcome.message, outcome.sent)
 

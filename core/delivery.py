@@ -20,7 +20,7 @@ from core.lanes import Delivery, Sent
 from core.metrics import Metrics, NoMetrics
 from core.model import AuditEvent, InboundMail, MailState
 from core.ports import Clock, PostFailed, Poster, Store
-from core.trace import correlated
+from core.trace import correlated, correlation_id
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class Courier:
 
     async def send(self, batch: list[Delivery]) -> Sent:
         """Post `batch` (one mail, or a digest's worth) to its conversation; say what went back and any pause."""
+        correlation_id.set(batch[0].mail.key if len(batch) == 1 else f"digest:{batch[0].mail.key}")  # this task only
         card, carried = self._card(batch)
         leftover = batch[len(carried):]
         marked = [d for d in await asyncio.gather(*(self._mark(d) for d in carried)) if d is not None]
@@ -158,3 +159,12 @@ class Courier:
             return True
         except (Conflict, NotFound):
             return False
+
+
+async def digest_members(store: Store, digest: str) -> list[tuple[InboundMail, Any, bool]]:
+    """The mails a digest post carried, in its order, with their address records and whether each was quarantined
+    (so the digest can be shown again, e.g. after a Reveal pressed on it)."""
+    keys = [k for k in (await store.get_flag(DIGEST_FLAG + digest) or "").split(",") if k]
+    mails = [mail for mail in await asyncio.gather(*(store.get_mail(k) for k in keys)) if mail is not None]
+    records = await asyncio.gather(*(store.get_address(mail.address) for mail in mails))
+    return [(mail, record, mail.state is MailState.QUARANTINED) for mail, record in zip(mails, records)]

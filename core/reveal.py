@@ -141,7 +141,10 @@ class Revealer:
         await self._refresh(mail, await self.store.get_address(mail.address), await self.history(mail))
 
     async def _refresh(self, mail: InboundMail, record: RootAddress | None, reveals: list[Revealed]) -> None:
-        """Everyone in the channel sees who revealed it and when; failing that only costs the notice."""
+        """Everyone in the channel sees who revealed it and when; failing that only costs the notice. A digest
+        post carries many mails, so it is left as it is (the audit keeps who revealed what)."""
+        if mail.digest:
+            return
         where = await self.store.get_conversation(mail.posted_to) if mail.posted_to and mail.activity_id else None
         if where is None:
             return
