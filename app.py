@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import secrets
 import sys
@@ -31,6 +32,11 @@ from core.errors import RootMailError
 from cards.protection import private_secret_card, quarantine_card
 from core.access import Access, AccessPolicy, StaticGroups
 from core.forwarding import Forwarder
+from cards.digest import MailCards
+from core.lanes import LaneSettings
+from core.ratelimit import Window
+from core.status import LaneStatus, gather_status
+from obs.telemetry import Telemetry
 from core.inspection import Inspector
 from core.reveal import RevealCards, Revealer, wipe_expired
 from core.sender_trust import TrustPolicy
@@ -57,6 +63,7 @@ MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
 INBOX = web.AppKey("inbox", object)
 INSPECTOR = web.AppKey("inspector", Inspector)
 REVEALER = web.AppKey("revealer", Revealer)
+TELEMETRY = web.AppKey("telemetry", Telemetry)
 WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are looked for and wiped
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
 
@@ -87,6 +94,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     adapter.on_turn_error = _on_turn_error
     app[ADAPTER] = adapter
     app[POSTER] = poster or BotPoster(adapter, settings.app_id)
+    app[TELEMETRY] = Telemetry()
     app.cleanup_ctx.append(_store_ctx(store, clock))
     app.cleanup_ctx.append(_protection_ctx(clock))
     app.cleanup_ctx.append(_forwarder_ctx(clock))
@@ -97,6 +105,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     if settings.mail_source == "graph":  # Graph posts here; graph_credential may be injected (tests)
         app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_notifications))
         app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_lifecycle))
@@ -202,9 +211,21 @@ async def _wipe_every(store: Store, clock: Clock, revealer: Revealer) -> None:
 def _forwarder_ctx(clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
+        lanes = LaneSettings(settings.digest_threshold, settings.digest_max,
+                             shared=(Window(settings.teams_app_rps, 1.0),) if settings.teams_app_rps else ())
         forwarder = Forwarder(app[STORE], app[POSTER], clock, cards.mail_card, settings.instance_id,
-                              settings.admin_conversation or None, quarantine=quarantine_card)
+                              settings.admin_conversation or None, quarantine=quarantine_card,
+                              cards=MailCards(cards.mail_card, quarantine_card), lanes=lanes, metrics=app[TELEMETRY])
         app[FORWARDER] = forwarder
+        app[TELEMETRY].gauge("queue_depth", lambda: forwarder.lanes.queued + forwarder.lanes.in_flight,
+                             "Mails waiting in this instance's lanes or being posted")
+
+        def lane_status() -> LaneStatus:
+            depths = sorted(forwarder.lanes.depths().items(), key=lambda item: -item[1])[:5]
+            return LaneStatus(forwarder.lanes.queued, forwarder.lanes.in_flight, depths, forwarder.lanes.posts,
+                              forwarder.lanes.digests)
+        app[SERVICES].status = lambda: gather_status(app[STORE], clock(), settings.mail_source.startswith("graph"),
+                                                     lane_status())
         task = asyncio.create_task(forwarder.run(app[MAIL_WAKE]), name="forwarder")
         yield
         task.cancel()
@@ -362,6 +383,22 @@ def _problem(status: int, detail: str, title: str = "Bad activity") -> web.Respo
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "alive"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text; by default only for scrapers on this host (ROOTMAIL_METRICS)."""
+    mode = request.app[SETTINGS].metrics
+    if mode == "off" or mode == "loopback" and not _from_loopback(request):
+        raise web.HTTPNotFound()
+    return web.Response(body=request.app[TELEMETRY].prometheus_text().encode(),
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def _from_loopback(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
 
 
 async def readyz(request: web.Request) -> web.Response:

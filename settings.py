@@ -240,6 +240,16 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Log lines as text or as one JSON object each.", "json"),
     ("ROOTMAIL_INSTANCE_ID", "instance_id", "", _text, False,
      "Name of this instance in leases; empty: hostname-pid.", "rootmail-1"),
+    ("ROOTMAIL_DIGEST_THRESHOLD", "digest_threshold", "10", _int_between(0, 10000), False,
+     "When more mails than this wait for one conversation, they are posted together as one digest card (each "
+     "still revealable and looked up) instead of one card each; 0: never.", "20"),
+    ("ROOTMAIL_DIGEST_MAX", "digest_max", "25", _int_between(2, 40), False,
+     "Most mails one digest card carries (fewer when the card would grow past Teams' size limit).", "20"),
+    ("ROOTMAIL_TEAMS_APP_RPS", "teams_app_rps", "50", _int_between(0, 1000), False,
+     "Posts per second this instance sends over all conversations (Teams allows an app 50 per second per tenant; "
+     "give each of N instances 50/N); the per-conversation limits always apply. 0: no app-wide limit.", "25"),
+    ("ROOTMAIL_METRICS", "metrics", "loopback", _one_of("loopback", "on", "off"), False,
+     "GET /metrics (Prometheus text): only to loopback clients, to anyone who reaches the port, or off.", "on"),
 ]
 
 
@@ -298,6 +308,10 @@ class Settings:
     log_level: str
     log_format: str
     instance_id: str
+    digest_threshold: int
+    digest_max: int
+    teams_app_rps: int
+    metrics: str
 
     @property
     def authenticated(self) -> bool:

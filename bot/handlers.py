@@ -11,6 +11,7 @@ from bot import protect
 from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
+from cards.status import status_card
 from core import registry
 from core.access import audit_refusal
 from core.errors import Forbidden, InvalidRequest
@@ -145,13 +146,22 @@ async def pool(services: Services, turn: Turn) -> Card:
     return pool_status_card(await pool_status(services.store), problems, synced=services.sync_pool is not None)
 
 
+async def status(services: Services, turn: Turn) -> Card:
+    """Admins only: pool fill, mail backlog per state, this instance's lanes, the Graph source's last sync."""
+    if not services.is_admin_conversation(turn.owner.conversation_id):
+        return cards.error_card("Only admins can see the status", "Run status in RootMail's admin conversation.")
+    if services.status is None:
+        return cards.error_card("Status is not set up", "This RootMail was started without its forwarder.")
+    return status_card(await services.status())
+
+
 async def help_(services: Services, turn: Turn) -> Card:
     return cards.help_card()
 
 
 COMMANDS: dict[str, Handler] = {
     "new": new_form, "lookup": lookup, "find": lookup, "list": list_owned, "link": link, "retire": retire,
-    "help": help_, "?": help_, "pool": pool, "sync": sync,
+    "help": help_, "?": help_, "pool": pool, "sync": sync, "status": status,
 }
 
 ACTIONS: dict[str, Handler] = {

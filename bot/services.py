@@ -23,6 +23,7 @@ class Services:
     access: Access = field(default_factory=Access)  # who may do what (core.access)
     revealer: Revealer | None = None  # Reveal of sealed codes and links; None: not set up
     poster: Poster | None = None  # proactive cards (transfer requests to the owning channel)
+    status: Callable[[], Awaitable[Any]] | None = None  # the admin status (core.status.Status); None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 

@@ -124,6 +124,10 @@ class Lanes:
         """Deliveries waiting in lanes (not counting those in flight)."""
         return sum(len(lane.queue) for lane in self.lanes.values())
 
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
     def depths(self) -> dict[str, int]:
         return {cid: len(lane.queue) for cid, lane in self.lanes.items() if lane.queue}
 
