@@ -190,10 +190,10 @@ class Lanes:
         lane.limiter.record(now)
         self.shared.record(now)
         lane.busy = True
-        task = asyncio.create_task(self._post(lane, batch), name=f"post:{lane.conversation_id}")
+        task = asyncio.create_task(self._post(lane, batch, now), name=f"post:{lane.conversation_id}")
         self._in_flight.add(task)
 
-    async def _post(self, lane: Lane, batch: list[Delivery]) -> None:
+    async def _post(self, lane: Lane, batch: list[Delivery], sent_at: float) -> None:
         try:
             outcome = await self._send(batch)
         except asyncio.CancelledError:
@@ -202,6 +202,9 @@ class Lanes:
             logger.exception("posting to a conversation failed unexpectedly",
                              extra={"conversation": lane.conversation_id, "mails": len(batch)})
             outcome = Sent()
+        done_at = self._now()
+        lane.limiter.settle(sent_at, done_at)
+        self.shared.settle(sent_at, done_at)
         self.posts += 1
         if len(batch) - len(outcome.leftover) > 1:
             self.digests += 1

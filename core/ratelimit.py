@@ -6,7 +6,7 @@ Pure and clock-injected: callers pass `now` (seconds on any monotonic scale). A 
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -47,6 +47,14 @@ class Limiter:
 
     def record(self, now: float) -> None:
         self._sent.append(now)
+
+    def settle(self, sent_at: float, done_at: float) -> None:
+        """A post recorded at `sent_at` was answered at `done_at`: count it from then. Teams counts a post when it
+        arrives, somewhere in between; counting from the answer keeps later posts clear of its windows."""
+        index = bisect_left(self._sent, sent_at)
+        if index < len(self._sent) and self._sent[index] == sent_at:
+            del self._sent[index]
+        insort(self._sent, max(done_at, sent_at))
 
     def try_acquire(self, now: float) -> bool:
         if self.wait(now) > 0:

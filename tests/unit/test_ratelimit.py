@@ -104,3 +104,15 @@ def test_the_fastest_schedule_obeys_every_window_and_the_shared_one():
 
 def test_nothing_to_send_takes_no_time():
     assert minimum_seconds([]) == 0.0 and minimum_seconds([0, 0]) == 0.0
+
+
+def test_a_post_counts_from_its_answer_so_slow_posts_cannot_crowd_a_window_at_the_server():
+    limiter = Limiter([Window(2, 1.0)])
+    limiter.record(0.0)
+    limiter.record(0.1)
+    limiter.settle(0.0, 0.6)  # the first post took 0.6 s: it may have reached Teams only then
+
+    assert limiter.wait(1.0) == pytest.approx(0.1)  # the post recorded at 0.1 leaves the window first
+    assert limiter.wait(1.1) == 0.0
+    limiter.record(1.1)
+    assert limiter.wait(1.1) == pytest.approx(0.5)  # then the one now counted from 0.6
