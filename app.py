@@ -265,7 +265,7 @@ async def _graph_source(app: web.Application, clock: Clock, credential: Any) -> 
     settings = app[SETTINGS]
     async with open_graph_source(GraphConfig.from_settings(settings), app[STORE], clock,
                                  load_pool_file(settings.pool_file), app[MAIL_WAKE].set,
-                                 _missing_aliases_notifier(app), credential) as source:
+                                 _missing_aliases_notifier(app), credential, app[INSPECTOR]) as source:
         app[FORWARDER].settled = source.settled
         app[SERVICES].sync_pool = source.sync_pool
         yield source

@@ -108,6 +108,9 @@ class Store(Protocol):
 
     async def get_conversation(self, conversation_id: str) -> Owner | None: ...
 
+    async def list_conversations(self, limit: int) -> list[Owner]:
+        """At most `limit` remembered conversations, ordered by conversation id (to offer them as owners)."""
+
     async def append_audit(self, event: AuditEvent) -> None: ...
 
     async def audit_for(self, subject: str, limit: int) -> list[AuditEvent]:

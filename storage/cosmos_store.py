@@ -259,6 +259,13 @@ class CosmosStore(CosmosTransfer):
         doc = await self._meta.read(key, key)
         return conversation_from_doc(doc) if doc else None
 
+    async def list_conversations(self, limit: int) -> list[Owner]:
+        if limit <= 0:
+            return []
+        docs = await self._meta.query(f"SELECT TOP {int(limit)} * FROM c WHERE c.type = 'conversation' "
+                                      "ORDER BY c.conversation_id")
+        return [conversation_from_doc(d) for d in docs]
+
     async def append_audit(self, event: AuditEvent) -> None:
         self._last_ns = max(time.time_ns(), self._last_ns + 1)  # ties keep append order within this instance
         if await self._meta.create(audit_doc(event, f"{self._last_ns:020d}-{secrets.token_hex(4)}")) is None:

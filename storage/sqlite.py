@@ -304,6 +304,10 @@ class SqliteStore:
         row = await self._one("SELECT body FROM conversations WHERE id = ?", conversation_id)
         return owner_from_dict(json.loads(row["body"])) if row else None
 
+    async def list_conversations(self, limit: int) -> list[Owner]:
+        rows = await self._all("SELECT body FROM conversations ORDER BY id LIMIT ?", max(limit, 0))
+        return [owner_from_dict(json.loads(r["body"])) for r in rows]
+
     async def append_audit(self, event: AuditEvent) -> None:
         body = {"at": when(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
                 "detail": event.detail}

@@ -34,6 +34,22 @@ async def test_saving_a_conversation_again_replaces_it(store):
     assert found.reference == {"serviceUrl": "https://smba.example/emea/"}
 
 
+async def test_conversations_are_listed_by_id_up_to_the_limit(store):
+    chat = Owner("a:personal-bob", "personal chat", tenant_id="tenant-1")
+    for owner in (TEAM, OTHER_TEAM, chat):
+        await store.save_conversation(owner)
+    await store.save_conversation(replace(TEAM, name="Platform (renamed)"))  # saved again: still listed once
+
+    listed = await store.list_conversations(10)
+
+    assert [o.conversation_id for o in listed] == [OTHER_TEAM.conversation_id, TEAM.conversation_id,
+                                                   chat.conversation_id]
+    assert listed[1].name == "Platform (renamed)" and listed[1].reference == TEAM.reference
+    assert [o.conversation_id for o in await store.list_conversations(2)] == [OTHER_TEAM.conversation_id,
+                                                                              TEAM.conversation_id]
+    assert await store.list_conversations(0) == []
+
+
 async def test_personal_chat_ids_with_odd_characters_work(store):
     odd = Owner("a:1Xy_Z+/abc?d#e%20f", "Alice (personal)")
 
