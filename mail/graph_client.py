@@ -68,7 +68,7 @@ class GraphClient:
         self.sdk, self._adapter, self.timeout, self.policy, self._sleep = sdk, adapter, timeout, policy, sleep
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._paused_until: dict[str, float] = {}
-        self.last_error: str | None = None  # what the latest call that gave up failed with; None after a success
+        self.failing: dict[str, str] = {}  # mailbox -> why its latest call gave up; gone after its next success
 
     async def call(self, mailbox: str, what: str, send: Callable[[], Awaitable[T]]) -> T:
         key = mailbox.lower()
@@ -80,13 +80,16 @@ class GraphClient:
                 try:
                     async with asyncio.timeout(self.timeout):
                         result = await send()
-                    self.last_error = None
+                    self.failing.pop(key, None)
                     return result
                 except APIError as error:
                     status, retry_after = error.response_status_code or 0, _retry_after(error.response_headers)
                     failure = f"{status} {_code(error)}".strip()
                     if status not in RETRYABLE:
-                        raise self._translated(error, status, mailbox, what) from None
+                        translated = self._translated(error, status, mailbox, what)
+                        if not isinstance(translated, NotFound):  # a missing item says Graph works
+                            self.failing[key] = f"{what}: {failure}"
+                        raise translated from None
                 except (TimeoutError, httpx.TimeoutException):
                     status, retry_after, failure = 0, None, f"no answer within {self.timeout:g} s"
                 except (httpx.TransportError, AzureError) as error:
@@ -100,7 +103,7 @@ class GraphClient:
                                                              "retry_in_s": round(wait, 2)})
             if status != 429:
                 await self._sleep(wait)
-        self.last_error = f"{what}: {failure}"
+        self.failing[key] = f"{what}: {failure}"
         logger.warning("graph call gave up", extra={"action": what, "failure": failure, "retry_after_s": retry_after})
         raise MailSourceUnavailable(f"Microsoft Graph kept failing ({failure}) while {what}.", retry_after,
                                     status or None)

@@ -2,20 +2,22 @@
 the link that skips past them is stored, so mail that arrived while RootMail was down is forwarded once it is back."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.errors import MailSourceUnavailable
+from core.errors import MailSourceUnavailable, NotFound
 from core.ports import Clock, Store
 from mail.graph_api import GraphMail
-from mail.graph_ingest import GraphIngest
+from mail.graph_ingest import GraphIngest, Handled
 
 logger = logging.getLogger(__name__)
 
 LINK_FLAG = "graph-delta:"  # + mailbox -> {"link": nextLink or deltaLink, "covered": see _walk}
 LEASE = "graph-delta:"  # + mailbox, a lease (leases and flags have separate names)
+PARALLEL = 16
 RESYNC_OVERLAP = timedelta(hours=1)  # a lost sync state restarts from before the last round; dedupe absorbs it
 
 
@@ -57,6 +59,7 @@ class DeltaRunner:
         since = None if saved else covered
         pages = messages = new = 0
         resynced = False
+        gate = asyncio.Semaphore(PARALLEL)  # a page's messages are recorded side by side; the store serializes
         while True:
             try:
                 page = await self.graph.delta_page(mailbox, link, since)
@@ -67,8 +70,7 @@ class DeltaRunner:
                 logger.warning("delta sync state expired; starting over", extra={"mailbox": mailbox,
                                                                                  "since": covered.isoformat()})
                 continue
-            for message in page.messages:
-                handled = await self.ingest.handle(mailbox, message)
+            for handled in await asyncio.gather(*(self._one(mailbox, m, gate) for m in page.messages)):
                 messages += handled is not None
                 new += len(handled.new) if handled else 0
             pages += 1
@@ -77,11 +79,24 @@ class DeltaRunner:
                     await self._save(mailbox, page.delta_link, started)
                 break
             await self._save(mailbox, page.next_link, covered)
+            link, since = page.next_link, None
             if not await self._keep_lease(mailbox):
                 logger.warning("delta lease lost to another instance; stopping", extra={"mailbox": mailbox})
                 break
         logger.info("delta run done", extra={"mailbox": mailbox, "pages": pages, "messages": messages, "new": new})
         return DeltaResult(mailbox, pages, messages, new)
+
+    async def _one(self, mailbox: str, message: dict, gate: asyncio.Semaphore) -> Handled | None:
+        async with gate:
+            if "internetMessageHeaders" not in message and "@removed" not in message:
+                message = await self._full(mailbox, message)  # the page left out the headers routing needs
+            return await self.ingest.handle(mailbox, message) if message else None
+
+    async def _full(self, mailbox: str, message: dict) -> dict | None:
+        try:
+            return await self.graph.message(mailbox, message["id"])
+        except NotFound:
+            return None  # gone since the page was read
 
     async def _save(self, mailbox: str, link: str, covered: datetime) -> None:
         await self.store.set_flag(LINK_FLAG + mailbox, json.dumps({"link": link, "covered": covered.isoformat()}))

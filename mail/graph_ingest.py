@@ -1,5 +1,6 @@
 """One Graph message into the pipeline: recipients resolved to RootMail addresses, a note to move it once
-forwarded, then core.inbound.ingest. The note and the records are written before the source moves on."""
+forwarded, then core.inbound.ingest with the app's inspector (the faithful text goes in; ingest redacts what it
+stores). The note and the records are written before the source moves on."""
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from core.inbound import dedupe_key, ingest
+from core.inspection import Inspector
 from core.model import InboundMail
 from core.ports import Clock, Store
-from core.redact import redact_mail
 from core.rules import normalize_address
 from mail.graph_inventory import Inventory
 from mail.graph_message import parsed_mail, recipient_candidates
@@ -37,6 +38,7 @@ class GraphIngest:
     clock: Clock
     inventory: Inventory
     on_new_mail: Callable[[], object] = lambda: None
+    inspector: Inspector | None = None  # without one every mail is quarantined as unverified (see mail/__init__)
 
     async def handle(self, mailbox: str, message: dict[str, Any]) -> Handled | None:
         """None for a delta entry that only says a message left the folder."""
@@ -47,7 +49,7 @@ class GraphIngest:
         keys = tuple(dedupe_key(parsed.message_id, r) for r in recipients)
         note = json.dumps({"keys": keys, "link": str(message.get("webLink") or "")})
         await self.store.set_flag(move_flag(mailbox, message["id"]), note)
-        new = tuple(await ingest(self.store, self.clock, redact_mail(parsed), list(recipients)))
+        new = tuple(await ingest(self.store, self.clock, parsed, list(recipients), self.inspector))
         if new:
             try:
                 self.on_new_mail()

@@ -12,8 +12,9 @@ from mail.html_text import html_to_text
 from mail.mime import KEPT_HEADERS, MAX_HEADER_CHARS, MAX_HEADER_VALUES, MAX_TEXT_CHARS, one_line
 
 MAX_HTML_CHARS = 500_000
-# Where the original recipient survives when Exchange (or a hop before it) forwarded the mail to this mailbox.
-ADDRESS_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "x-forwarded-to", "envelope-to",
+# Where the original recipient survives when the mail reached this mailbox by forwarding or as Bcc (Graph's
+# toRecipients and ccRecipients already are the To and Cc headers).
+ADDRESS_HEADERS = ("delivered-to", "x-original-to", "x-forwarded-to", "envelope-to",
                    "x-ms-exchange-organization-originalenveloperecipients")
 _RECEIVED_FOR = re.compile(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+?)>?\s*(?:;|$|\()", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -45,7 +46,7 @@ def parsed_mail(message: dict[str, Any]) -> ParsedMail:
 
 def recipient_candidates(message: dict[str, Any]) -> list[str]:
     """Addresses the mail was sent or delivered to, most direct first: To, Cc, then the original recipients that
-    headers keep when the mail reached this mailbox by forwarding (To/Cc/Delivered-To..., Received ... for <a>)."""
+    headers keep when the mail reached this mailbox by forwarding or Bcc (Delivered-To..., Received ... for <a>)."""
     found = [_address(r) for field in ("toRecipients", "ccRecipients") for r in message.get(field) or []]
     for header in message.get("internetMessageHeaders") or []:
         name, value = str(header.get("name", "")).lower(), str(header.get("value", ""))[:MAX_HEADER_CHARS * 8]

@@ -33,6 +33,7 @@ class Schedule:
     sync_every: timedelta
     check_subscriptions_every: timedelta = timedelta(minutes=30)
     sweep_every: timedelta = timedelta(minutes=1)
+    subscribe_after: float = 1.0  # seconds after start
 
 
 class GraphMailSource:
@@ -74,8 +75,8 @@ class GraphMailSource:
         self._tasks = []
 
     async def ping(self) -> None:
-        if error := self.graph.client.last_error:
-            raise MailSourceUnavailable(f"the latest Graph call failed: {error}")
+        if failing := self.graph.client.failing:
+            raise MailSourceUnavailable("the latest Graph calls failed: " + "; ".join(sorted(failing.values())))
 
     # --- what the HTTP routes and the forwarder hand in ---------------------------------------------------
     async def accept_notifications(self, items: list[Any]) -> int:
@@ -191,7 +192,18 @@ class GraphMailSource:
         await self._every(self.schedule.sync_every, self.inventory.sync, first=False)
 
     async def _subscription_loop(self) -> None:
-        await self._every(self.schedule.check_subscriptions_every, self.keeper.ensure_all, first=True)
+        """The first try comes a moment after start (the validation handshake needs this app to be listening);
+        failures are retried soon, with backoff, since notifications are off until it works."""
+        retry = self.schedule.subscribe_after
+        await asyncio.sleep(retry)
+        while True:
+            try:
+                ok = await self.keeper.ensure_all()
+            except Exception:
+                logger.exception("keeping the subscriptions failed; will retry")
+                ok = False
+            retry = self.schedule.subscribe_after if ok else min(max(retry, 0.5) * 2, 300.0)
+            await asyncio.sleep(self.schedule.check_subscriptions_every.total_seconds() if ok else retry)
 
     async def _mover_loop(self) -> None:
         every = self.schedule.sweep_every.total_seconds()

@@ -56,12 +56,16 @@ class SubscriptionKeeper:
     _known: dict[str, SubscriptionRecord] = field(default_factory=dict)  # subscription id -> record
     _reloaded_at: float = field(default=float("-inf"))
 
-    async def ensure_all(self) -> None:
+    async def ensure_all(self) -> bool:
+        """True when every mailbox has a live subscription (or another instance is seeing to it)."""
+        ok = True
         for mailbox in self.mailboxes:
             try:
                 await self.ensure(mailbox)
             except (MailSourceUnavailable, NotFound) as error:
+                ok = False
                 logger.warning("could not subscribe to the mailbox", extra={"mailbox": mailbox, "error": str(error)})
+        return ok
 
     async def ensure(self, mailbox: str, recreate: bool = False) -> SubscriptionRecord | None:
         """A live subscription for the mailbox: kept, renewed or (re)created. None if another instance is on it."""

@@ -62,7 +62,7 @@ def _mailboxes(pool: list[tuple[Mailbox, list[str]]], wanted: tuple[str, ...]) -
 @asynccontextmanager
 async def open_graph_source(config: GraphConfig, store: Store, clock: Clock, pool: list[tuple[Mailbox, list[str]]],
                             on_new_mail: Callable[[], object], on_missing: MissingHook | None = None,
-                            credential: Any = None) -> AsyncIterator[GraphMailSource]:
+                            credential: Any = None, inspector: Any = None) -> AsyncIterator[GraphMailSource]:
     """`credential` (an azure.core AsyncTokenCredential) may be injected; otherwise built from the config and
     closed at the end."""
     mailboxes = _mailboxes(pool, config.mailboxes)
@@ -74,7 +74,7 @@ async def open_graph_source(config: GraphConfig, store: Store, clock: Clock, poo
                                                                    config.policy))
         graph = GraphMail(client)
         inventory = Inventory(store, clock, graph, mailboxes, config.low_watermark, on_missing)
-        ingest = GraphIngest(store, clock, inventory, on_new_mail)
+        ingest = GraphIngest(store, clock, inventory, on_new_mail, inspector)
         delta = DeltaRunner(store, clock, graph, ingest, config.instance_id, config.first_sync)
         keeper = SubscriptionKeeper(store, clock, graph, config.instance_id, config.public_url,
                                     [m.address for m in mailboxes], config.subscription_lifetime)

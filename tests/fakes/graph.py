@@ -64,7 +64,7 @@ class Recorded:
 @dataclass
 class Fault:
     status: int  # 0: hang for `hang_seconds`, then answer 504 (the client should have given up by then)
-    path: str = ""  # only requests whose path contains this
+    path: str = ""  # only requests whose path this regular expression matches (re.search)
     retry_after: str | None = None
 
 
@@ -184,7 +184,7 @@ class FakeGraph:
     async def _answer(self, request: web.Request, record: Recorded) -> web.StreamResponse:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-        fault = next((f for f in self.faults if f.path in request.path), None)
+        fault = next((f for f in self.faults if re.search(f.path, request.path)), None)
         if fault:
             self.faults.remove(fault)
             if fault.status == 0:
@@ -316,6 +316,8 @@ class FakeGraph:
 
     # --- subscriptions --------------------------------------------------------------------------------------
     async def _subscriptions(self, request: web.Request, rest: list[str], body: Any) -> web.Response:
+        for expired in [k for k, s in self.subscriptions.items() if s.expires <= self.state.now]:
+            del self.subscriptions[expired]  # Graph deletes a subscription once it expired
         if not rest and request.method == "POST":
             return await self._subscribe(body)
         if not rest and request.method == "GET":

@@ -9,11 +9,19 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 _TAG = re.compile(r"<[^>]+>")
+_ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']([^\"']*)[\"'][^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
+
+
+def as_text(markup: str) -> str:
+    """Roughly what Exchange returns for Prefer: outlook.body-content-type="text": tags gone, links as text<url>."""
+    linked = _ANCHOR.sub(lambda m: f"{m[2]}<{m[1]}>", markup)
+    return html.unescape(_TAG.sub(lambda m: m[0] if m[0].startswith("<http") else "", linked))
 
 
 def iso(moment: datetime) -> str:
@@ -58,6 +66,21 @@ class Mailbox:
         if key.lower() == "inbox":
             return self.inbox
         return key if key in self.folders else None
+
+
+def _standard_headers(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headers every message carries, as Exchange lists them after the transport ones."""
+    def addresses(field: str) -> str:
+        return ", ".join(r["emailAddress"]["address"] for r in data[field])
+    sender = data["from"]["emailAddress"]
+    moment = datetime.fromisoformat(data["sentDateTime"].replace("Z", "+00:00"))
+    found = [("From", f'"{sender["name"]}" <{sender["address"]}>'), ("To", addresses("toRecipients")),
+             ("Subject", data["subject"]), ("Date", format_datetime(moment)),
+             ("Message-ID", data["internetMessageId"]), ("MIME-Version", "1.0"),
+             ("Content-Type", "text/html; charset=UTF-8")]
+    if data["ccRecipients"]:
+        found.insert(2, ("Cc", addresses("ccRecipients")))
+    return found
 
 
 def recipient(address: str, name: str = "") -> dict[str, Any]:
@@ -108,6 +131,7 @@ class GraphState:
             "bccRecipients": [], "replyTo": [],
             "internetMessageHeaders": [{"name": n, "value": v} for n, v in headers],
         }
+        data["internetMessageHeaders"] += [{"name": n, "value": v} for n, v in _standard_headers(data)]
         message = Message(mid, mailbox.inbox, seq, seq, data)
         mailbox.messages[mid] = message
         return message
@@ -135,7 +159,7 @@ def shaped(message: Message, select: list[str] | None, text_body: bool) -> dict[
     out = {"@odata.etag": data["@odata.etag"], "id": data["id"]}
     out.update({k: data[k] for k in keys if k in data})
     if text_body and "body" in out and out["body"]["contentType"] == "html":
-        out["body"] = {"contentType": "text", "content": html.unescape(_TAG.sub("", out["body"]["content"]))}
+        out["body"] = {"contentType": "text", "content": as_text(out["body"]["content"])}
     return out
 
 
