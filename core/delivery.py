@@ -119,8 +119,8 @@ class Courier:
             except (Conflict, NotFound):
                 logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
                 return
-            self.metrics.count({MailState.QUARANTINED: m.QUARANTINED, MailState.UNMAPPED: m.UNMAPPED}.get(
-                delivery.final, m.FORWARDED))
+            self.metrics.count({MailState.QUARANTINED: m.QUARANTINED, MailState.UNMAPPED: m.UNMAPPED,
+                                MailState.CONSUMED: m.CONSUMED}.get(delivery.final, m.FORWARDED))
             if delivery.final is MailState.QUARANTINED:
                 await self.store.append_audit(AuditEvent(self.clock(), "rootmail", "quarantine", mail.address, {
                     "mail": mail.key, "sender": mail.sender[:200], "reason": mail.verdict_reason[:300]}))

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from core import metrics as m
 from core.delivery import Courier, DeliveryCards
@@ -23,6 +23,7 @@ from core.ports import Clock, Poster, Store
 logger = logging.getLogger(__name__)
 
 MailCard = Callable[[InboundMail, RootAddress | None], dict[str, Any]]
+Divert = Callable[[InboundMail], Awaitable[bool]]
 
 
 class PlainCards:
@@ -39,20 +40,31 @@ class PlainCards:
         return self.single(deliveries[0]), 1
 
 
+def _room(lanes: LaneSettings, lease: timedelta) -> int:
+    """How much mail to hold in lanes: what can go out within half a lease (so leases rarely need renewing), counted
+    in digests when they fold; lanes that see a conversation's whole backlog can fold it into few posts."""
+    posts = (lanes.shared_rate or 50.0) * lease.total_seconds() / 2
+    per_post = lanes.digest_most if lanes.digest_threshold > 0 else 1
+    return int(min(max(posts * per_post, 100), 20_000))
+
+
 class Forwarder:
     def __init__(self, store: Store, poster: Poster, clock: Clock, render: MailCard, instance_id: str,
                  admin_conversation: str | None = None, settled: Callable[[InboundMail], object] | None = None,
                  quarantine: MailCard | None = None, *, cards: DeliveryCards | None = None,
-                 lanes: LaneSettings | None = None, metrics: Metrics | None = None, batch: int = 100,
-                 max_queued: int = 1000, lease: timedelta = timedelta(seconds=60)):
+                 lanes: LaneSettings | None = None, metrics: Metrics | None = None, batch: int = 250,
+                 max_queued: int | None = None, lease: timedelta = timedelta(seconds=60)):
         self.store, self.clock, self.instance_id = store, clock, instance_id
         self.admin_conversation = admin_conversation
         self.metrics = metrics or NoMetrics()
-        self.batch, self.max_queued = batch, max_queued
+        self.batch, self.max_queued = batch, max_queued or _room(lanes or LaneSettings(), lease)
         self.courier = Courier(store, poster, clock, cards or PlainCards(render, quarantine), instance_id, lease,
                                settled=settled, metrics=self.metrics)
         self.lanes = Lanes(self.courier.send, lanes)
         self._dispatcher: asyncio.Task | None = None
+        # Asked about each verified mail; True keeps it out of every channel as CONSUMED (core.adoption: the update
+        # code of an account RootMail is adopting is RootMail's own).
+        self.divert: Divert | None = None
 
     # knobs tests and the composition root set after construction
     @property
@@ -139,7 +151,8 @@ class Forwarder:
         return len(due)
 
     async def _route(self, mail: InboundMail) -> Delivery:
-        """Where a mail goes: its owner; unverified mail to the admins only; unknown addresses to the admins.
+        """Where a mail goes: its owner; unverified mail to the admins only; a diverted code nowhere; unknown
+        addresses to the admins.
         A target without a conversation id means nowhere: the mail is only recorded."""
         record = await self.store.get_address(mail.address)
         if mail.attempts == 0 and mail.posting_since is None:
@@ -147,6 +160,8 @@ class Forwarder:
         nowhere = Owner("")
         if mail.verdict == UNVERIFIED:
             return Delivery(mail, await self._admin() or nowhere, record, MailState.QUARANTINED)
+        if self.divert is not None and await self.divert(mail):
+            return Delivery(mail, nowhere, record, MailState.CONSUMED)
         if record is not None:
             return Delivery(mail, record.owner, record, MailState.FORWARDED)
         admin = await self._admin()

@@ -6,6 +6,7 @@ from typing import Callable, Protocol
 # Counter names (unit: mails) and the histogram of one post's latency (seconds).
 RECEIVED, FORWARDED, QUARANTINED, UNMAPPED, FAILED = ("mails_received", "mails_forwarded", "mails_quarantined",
                                                       "mails_unmapped", "mails_failed")
+CONSUMED = "mails_consumed"
 POSTS, DIGESTS, REPEATS = "posts", "digests", "posts_in_doubt"
 SEND_SECONDS = "send_seconds"
 

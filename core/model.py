@@ -24,6 +24,7 @@ class MailState(str, enum.Enum):
     UNMAPPED = "unmapped"
     QUARANTINED = "quarantined"
     FAILED = "failed"
+    CONSUMED = "consumed"  # a code RootMail used itself (adopting an account): never posted, its secret wiped
 
 
 @dataclass(frozen=True)

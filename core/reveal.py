@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from core.access import Access, audit_refusal
 from core.errors import Conflict, NotFound, RootMailError
 from core.inspection import secret_context
-from core.model import AuditEvent, InboundMail, Owner, Person, RootAddress
+from core.model import AuditEvent, InboundMail, MailState, Owner, Person, RootAddress
 from core.ports import Clock, PostFailed, Store
 from core.secrets_box import SecretBox, SecretUnreadable
 
@@ -88,6 +88,9 @@ class Revealer:
             await self._audit(mail, person, "reveal-refused", "expired")
             return Outcome("expired", "The reveal window of this mail has closed; the code or link is gone. Ask AWS "
                            "for a new one if you still need it.", mail, record, await self.history(mail))
+        if mail.state is MailState.CONSUMED:
+            return Outcome("nothing", "RootMail used this code itself to adopt the account; nobody can reveal it.",
+                           mail, record)
         if not mail.secret or self.box is None:
             return Outcome("nothing", "This mail has no code or link RootMail can reveal.", mail, record)
         try:

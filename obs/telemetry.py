@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     m.QUARANTINED: "Unverified mails shown to admins only (or only recorded)",
     m.UNMAPPED: "Mails for unknown addresses, posted to admins or only recorded",
     m.FAILED: "Mails whose post failed (each retried later)",
+    m.CONSUMED: "Primary-e-mail-update codes RootMail kept out of every channel to use itself (adoption)",
     m.POSTS: "Posts that reached the Bot Connector",
     m.DIGESTS: "Digest posts carrying several mails",
     m.REPEATS: "Posts of mails that may have been posted before (RootMail stopped between post and record)",
