@@ -44,14 +44,15 @@ class Delivery:
         return RANK.get(self.mail.severity, RANK[NORMAL]), self.mail.received_at or _EPOCH
 
 
-def plan(queue: list[Delivery], threshold: int, most: int) -> list[Delivery]:
+def plan(queue: list[Delivery], threshold: int, most: int, crowded: bool = False) -> list[Delivery]:
     """What the next post of a conversation carries, from its queue (most urgent first).
 
-    Up to `threshold` pending mails, one card each. Above it, a digest of up to `most` mails, most urgent first;
-    critical mail still goes alone first unless critical mail itself is over the threshold. threshold 0: never fold."""
+    Up to `threshold` pending mails, one card each. Above it, or whenever `crowded` (all conversations together are
+    behind), a digest of up to `most` mails, most urgent first; critical mail still goes alone first unless critical
+    mail itself is over the threshold. threshold 0: never fold."""
     if not queue:
         return []
-    if threshold <= 0 or len(queue) <= threshold or most <= 1:
+    if threshold <= 0 or len(queue) <= (1 if crowded else threshold) or most <= 1:
         return queue[:1]
     critical = sum(1 for d in queue if d.mail.severity == CRITICAL)
     if queue[0].mail.severity == CRITICAL and critical <= threshold:
@@ -93,6 +94,12 @@ class LaneSettings:
     per_conversation: tuple[Window, ...] = TEAMS_CONVERSATION
     shared: tuple[Window, ...] = TEAMS_APP_PER_TENANT  # one tenant: every conversation together
     margin: float = 0.05  # seconds added to every window: Teams counts arrivals, we count departures
+    crowded_after: float = 10.0  # fold every lane once all lanes hold more than the shared limit lets out in this
+
+    @property
+    def shared_rate(self) -> float | None:
+        """Posts per second the shared windows allow in the long run; None without shared windows."""
+        return min((w.limit / w.seconds for w in self.shared), default=None)
 
 
 class Lanes:
@@ -184,7 +191,9 @@ class Lanes:
 
     def _start(self, lane: Lane) -> None:
         now = self._now()
-        batch = plan(lane.queue, self.settings.digest_threshold, self.settings.digest_most)
+        rate = self.settings.shared_rate
+        crowded = rate is not None and self.queued > rate * self.settings.crowded_after
+        batch = plan(lane.queue, self.settings.digest_threshold, self.settings.digest_most, crowded)
         chosen = set(map(id, batch))
         lane.queue = [d for d in lane.queue if id(d) not in chosen]
         lane.limiter.record(now)

@@ -81,7 +81,7 @@ class TeamsLimitedConnector(FakeConnector):
 
     async def _record(self, request: web.Request) -> web.Response:
         return web.json_response({"accepted": [[a.conversation_id, a.at, list(a.keys)] for a in self.accepted],
-                                  "throttled": dict(self.throttled)})
+                                  "throttled": dict(self.throttled), "started": self._started})
 
     def deliveries(self) -> Counter:
         """How many times each mail reached a channel (as its own card or inside a digest)."""
