@@ -145,7 +145,7 @@ class Courier:
                 "mail_key": mail.key, "attempts": attempts, "retry_in_s": delay, "reason": failure.reason})
             failed = replace(mail, state=MailState.FAILED, attempts=attempts, last_error=failure.reason[:500],
                              next_attempt_at=retry_at, lease_owner="", lease_until=None,
-                             posting_since=mail.posting_since if failure.uncertain else None)
+                             posting_since=mail.posting_since if failure.uncertain else delivery.doubt)
             try:
                 delivery.mail = await self.store.update_mail(failed)
             except (Conflict, NotFound):

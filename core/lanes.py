@@ -33,11 +33,16 @@ class Delivery:
     target: Owner
     record: RootAddress | None
     final: MailState  # FORWARDED, UNMAPPED or QUARANTINED
+    doubt: datetime | None = field(default=None, init=False)  # when the attempt began that may have gone through
+
+    def __post_init__(self) -> None:
+        self.doubt = self.mail.posting_since  # as claimed: marks written for this attempt do not count
 
     @property
     def in_doubt(self) -> bool:
-        """An earlier attempt may have reached the channel: the process stopped between the post and its record."""
-        return self.mail.posting_since is not None
+        """An earlier attempt may have reached the channel: the process stopped between the post and its record,
+        or the post timed out."""
+        return self.doubt is not None
 
     @property
     def urgency(self) -> tuple[int, datetime]:

@@ -24,6 +24,7 @@ from core.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Wi
 from tests.fakes.connector import FakeConnector, Sent
 
 MAIL_ID = re.compile(rb'"id":\s*"mail:([0-9a-f]{40})"')
+REPEAT_NOTE = b"Possibly a repeat"  # cards.digest: a post of mail RootMail may have posted before
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Accepted:
     conversation_id: str
     at: float  # seconds since the connector started
     keys: tuple[str, ...]  # mails the post carries: one for a mail card, many for a digest
+    flagged_repeat: bool = False  # the card says it may repeat an earlier post
 
 
 @dataclass
@@ -72,7 +74,7 @@ class TeamsLimitedConnector(FakeConnector):
             await asyncio.sleep(self.latency)
         activity_id = f"activity-{next(self._ids)}"
         keys = tuple(k.decode() for k in MAIL_ID.findall(raw))
-        self.accepted.append(Accepted(conversation, now - self._started, keys))
+        self.accepted.append(Accepted(conversation, now - self._started, keys, REPEAT_NOTE in raw))
         if self.keep_activities:
             async with self._arrived:
                 self.sent.append(Sent(conversation, activity, request.match_info.get("aid"), activity_id))

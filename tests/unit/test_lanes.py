@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -138,3 +139,13 @@ async def test_retry_after_pauses_the_conversation_and_the_mail_goes_later():
     (throttled_at, status, _), (posted_at, _, posted) = recorder.posts
     assert status == "429" and posted == ["m1"]
     assert posted_at - throttled_at == pytest.approx(0.3, abs=0.1)
+
+
+def test_doubt_is_what_the_claim_found_not_the_mark_of_this_attempt():
+    fresh = delivery("m1")
+    fresh.mail = replace(fresh.mail, posting_since=T0)  # this attempt's own mark
+
+    claimed_in_doubt = Delivery(replace(delivery("m2").mail, posting_since=T0), Owner("19:c"), None,
+                                MailState.FORWARDED)
+
+    assert not fresh.in_doubt and claimed_in_doubt.in_doubt
