@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable, Protocol
 
 from core import metrics as m
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, StoreUnavailable
 from core.lanes import Delivery, Sent
 from core.metrics import Metrics, NoMetrics
 from core.model import AuditEvent, InboundMail, MailState
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 Card = dict[str, Any]
 DIGEST_FLAG = "digest:"  # + activity id: the keys of the mails a digest post carried
 PENDING = (MailState.RECEIVED, MailState.FAILED)
+RECORD_ATTEMPTS = 6  # about 6 s of a store that does not answer, before a posted mail is left to be posted again
 
 
 class DeliveryCards(Protocol):
@@ -97,7 +98,7 @@ class Courier:
                 delivery.mail = await self.store.update_mail(replace(
                     mail, posting_since=mail.posting_since or now, lease_owner=self.owner, lease_until=now + self.lease))
                 return delivery
-            except NotFound:
+            except (NotFound, StoreUnavailable):  # unavailable: not posted now; back once its lease ends
                 return None
             except Conflict:  # ours still (a renewal changed the etag), or taken over by another instance?
                 mail = await self.store.get_mail(mail.key)
@@ -114,10 +115,7 @@ class Courier:
                        posted_to=delivery.target.conversation_id if activity_id else "", next_attempt_at=None,
                        lease_owner="", lease_until=None, last_error="", posting_since=None, digest=digest)
         with correlated(mail.key):
-            try:
-                delivery.mail = await self.store.update_mail(done)
-            except (Conflict, NotFound):
-                logger.error("mail changed while posting; lease lost", extra={"mail_key": mail.key})
+            if not await self._record(delivery, done):
                 return
             self.metrics.count({MailState.QUARANTINED: m.QUARANTINED, MailState.UNMAPPED: m.UNMAPPED,
                                 MailState.CONSUMED: m.CONSUMED}.get(delivery.final, m.FORWARDED))
@@ -127,6 +125,28 @@ class Courier:
                 logger.warning("unverified mail quarantined", extra={"mail_key": mail.key})
             if self.settled:  # e.g. the Graph source then marks the message read and moves it
                 self.settled(delivery.mail)
+
+    async def _record(self, delivery: Delivery, done: InboundMail) -> bool:
+        """Write the outcome of a post. The post happened: a store that is briefly away is retried, since giving up
+        here means posting the mail again later. A write that went through although it seemed to fail shows up as
+        a conflict with the outcome already stored."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                delivery.mail = await self.store.update_mail(done)
+                return True
+            except StoreUnavailable:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                logger.warning("recording a post failed; retrying", extra={"mail_key": done.key, "attempt": attempt})
+                await asyncio.sleep(0.2 * 2 ** attempt)
+            except (Conflict, NotFound):
+                stored = await self.store.get_mail(done.key)
+                if stored and stored.state is done.state and stored.activity_id == done.activity_id:
+                    delivery.mail = stored
+                    return True
+                logger.error("mail changed while posting; lease lost", extra={"mail_key": done.key})
+                return False
+        return False
 
     async def finish_unposted(self, delivery: Delivery) -> None:
         """A mail with nowhere to go (unknown address, no admin conversation): recorded, not posted."""
@@ -159,6 +179,8 @@ class Courier:
             return True
         except (Conflict, NotFound):
             return False
+        except StoreUnavailable:  # keep it; the next round tries again while the lease still holds
+            return True
 
 
 async def digest_members(store: Store, digest: str) -> list[tuple[InboundMail, Any, bool]]:

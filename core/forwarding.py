@@ -23,6 +23,7 @@ from core.ports import Clock, Poster, Store
 logger = logging.getLogger(__name__)
 
 MailCard = Callable[[InboundMail, RootAddress | None], dict[str, Any]]
+FAILED_ROUND_PAUSE = 1.0  # seconds after a round that failed (the store away) before claiming again
 Divert = Callable[[InboundMail], Awaitable[bool]]
 
 
@@ -119,7 +120,8 @@ class Forwarder:
                     handled = await self._feed(min(self.batch, room))
                 except Exception:
                     logger.exception("forwarding round failed; will retry")
-                    handled = 0
+                    await asyncio.sleep(FAILED_ROUND_PAUSE)
+                    continue
                 if handled:
                     continue
                 wake.clear()
@@ -176,10 +178,13 @@ class Forwarder:
 
     async def _renew_every(self) -> None:
         """Mail waiting in a lane keeps its lease: renewed when less than half of it is left."""
-        lease = self.courier.lease
         while True:
+            lease = self.courier.lease
             await asyncio.sleep(lease.total_seconds() / 4)
             soon = self.clock() + lease / 2
             for delivery in [d for d in self.lanes.waiting() if d.mail.lease_until and d.mail.lease_until < soon]:
-                if not await self.courier.renew(delivery):
-                    self.lanes.drop(delivery)
+                try:
+                    if not await self.courier.renew(delivery):
+                        self.lanes.drop(delivery)
+                except Exception:  # a renewal round must never end renewals
+                    logger.exception("renewing a lease failed", extra={"mail_key": delivery.mail.key})

@@ -193,8 +193,13 @@ class CosmosStore(CosmosTransfer):
             seen = {doc["id"] for doc in due}
             rest = await self._mails.query(_DUE.format(limit=int(limit), urgent=""), params(now=when(now)))
             due += [doc for doc in rest if doc["id"] not in seen][:limit - len(due)]
-        leased = await asyncio.gather(*(self._lease(doc, owner, lease_until) for doc in due))
-        return sorted((m for m in leased if m), key=lambda m: (_RANK.get(m.severity, 2), m.next_attempt_at))
+        # a lease that failed to be written is skipped, not fatal: that mail is claimed again in a later round
+        leased = await asyncio.gather(*(self._lease(doc, owner, lease_until) for doc in due), return_exceptions=True)
+        failed = [e for e in leased if isinstance(e, BaseException)]
+        if failed and len(failed) == len(leased):
+            raise failed[0]
+        return sorted((m for m in leased if isinstance(m, InboundMail)),
+                      key=lambda m: (_RANK.get(m.severity, 2), m.next_attempt_at))
 
     async def release_mail_leases(self, owner: str) -> int:
         held = await self._mails.query(

@@ -41,6 +41,7 @@ class TeamsLimitedConnector(FakeConnector):
     per_tenant: tuple[Window, ...] = TEAMS_APP_PER_TENANT
     latency: float = 0.0  # seconds each accepted post takes, as a real service would
     keep_activities: bool = True  # False: keep only `accepted` (a 10,000-post benchmark need not hold every card)
+    late: int = 0  # this many posts are accepted but answered only after `hang_seconds`: the client gives up first
     clock: Callable[[], float] = time.monotonic
     accepted: list[Accepted] = field(default_factory=list)
     throttled: Counter = field(default_factory=Counter)  # conversation -> 429s answered
@@ -72,6 +73,7 @@ class TeamsLimitedConnector(FakeConnector):
         shared.record(now)
         if self.latency:
             await asyncio.sleep(self.latency)
+        late, self.late = self.late > 0, max(0, self.late - 1)
         activity_id = f"activity-{next(self._ids)}"
         keys = tuple(k.decode() for k in MAIL_ID.findall(raw))
         self.accepted.append(Accepted(conversation, now - self._started, keys, REPEAT_NOTE in raw))
@@ -79,6 +81,8 @@ class TeamsLimitedConnector(FakeConnector):
             async with self._arrived:
                 self.sent.append(Sent(conversation, activity, request.match_info.get("aid"), activity_id))
                 self._arrived.notify_all()
+        if late:
+            await asyncio.sleep(self.hang_seconds)
         return web.json_response({"id": activity_id})
 
     async def _record(self, request: web.Request) -> web.Response:

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import Iterator
 
-from core.inbound import ParsedMail, ingest
+from core.errors import StoreUnavailable
+from core.inbound import ParsedMail, dedupe_key, ingest
 from core.model import AddressState, Owner, Person, RootAddress
 from scripts.demo_mail import boundary_results
 
@@ -91,11 +92,19 @@ class Burst:
 
 
 async def deliver(store, clock, inspector, burst: Burst, on_new=lambda: None) -> dict[str, str]:
-    """Ingest the burst as the mail sources do; returns {mail key: kind}."""
+    """Ingest the burst as the mail sources do, retrying what the store could not take (as an MTA or the Graph
+    source would); returns {mail key: kind}."""
     keys: dict[str, str] = {}
     for kind, parsed, to in burst.items():
-        for recorded in await ingest(store, clock, parsed, [to], inspector):
-            keys[recorded.key] = kind
+        for attempt in itertools.count():
+            try:
+                await ingest(store, clock, parsed, [to], inspector)
+                break
+            except StoreUnavailable:
+                if attempt == 20:
+                    raise
+                await asyncio.sleep(0.2)
+        keys[dedupe_key(parsed.message_id, to)] = kind
         if len(keys) % 100 == 0:
             on_new()
     on_new()
