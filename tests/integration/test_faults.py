@@ -28,11 +28,11 @@ async def limited(aiohttp_server):
     return fake
 
 
-async def started(aiohttp_client, settings, **overrides):
+async def started(aiohttp_client, settings, post_timeout: float = 0.4, **overrides):
     app = create_app(settings, **overrides)
     await aiohttp_client(app)
     app[FORWARDER].base_backoff = 0.05
-    app[POSTER]._timeout = 0.4
+    app[POSTER]._timeout = post_timeout  # short: the connector faults below hang
     return app
 
 
