@@ -1,11 +1,14 @@
 """AWS Account Management through boto3: change a member account's root e-mail (StartPrimaryEmailUpdate, then
 AcceptPrimaryEmailUpdate with the code AWS mailed) from a role in the management account. boto3 blocks, so every
-call runs in a worker thread; botocore's errors become core.adopt's errors, decided by error code, never by text."""
+call runs in a worker thread of the client's own pool: slow AWS answers never take the threads mail parsing needs.
+botocore's errors become core.adopt's errors, decided by error code, never by text."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,27 +34,34 @@ class AccountClient:
     None. `attempts`: botocore's own tries of one call (standard retry mode) before RootMail's backoff takes over."""
 
     def __init__(self, role_arn: str, region: str = "us-east-1", external_id: str = "",
-                 endpoint_url: str | None = None, attempts: int = 4):
+                 endpoint_url: str | None = None, attempts: int = 4, threads: int = 8):
         self.role_arn, self.region, self.external_id, self.endpoint_url = role_arn, region, external_id, endpoint_url
         self._config = Config(connect_timeout=10, read_timeout=30,
                               retries={"mode": "standard", "total_max_attempts": max(attempts, 1)})
+        self._pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="aws-account")
         self._lock = threading.Lock()
         self._clients: tuple[Any, Any] | None = None
         self._renew_at = datetime.min.replace(tzinfo=timezone.utc)
 
     async def organization(self) -> OrgFacts:
-        return await asyncio.to_thread(self._organization)
+        return await self._off_loop(self._organization)
 
     async def start_update(self, account_id: str, email: str) -> None:
-        await asyncio.to_thread(self._call, "StartPrimaryEmailUpdate", AccountId=account_id, PrimaryEmail=email)
+        await self._off_loop(self._call, "StartPrimaryEmailUpdate", AccountId=account_id, PrimaryEmail=email)
 
     async def accept_update(self, account_id: str, email: str, code: str) -> None:
-        await asyncio.to_thread(self._call, "AcceptPrimaryEmailUpdate", AccountId=account_id, PrimaryEmail=email,
-                                Otp=code)
+        await self._off_loop(self._call, "AcceptPrimaryEmailUpdate", AccountId=account_id, PrimaryEmail=email,
+                             Otp=code)
 
     async def primary_email(self, account_id: str) -> str:
-        answer = await asyncio.to_thread(self._call, "GetPrimaryEmail", AccountId=account_id)
+        answer = await self._off_loop(self._call, "GetPrimaryEmail", AccountId=account_id)
         return str(answer.get("PrimaryEmail", ""))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _off_loop(self, work, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(work, *args, **kwargs))
 
     # --- in the worker thread ---------------------------------------------------------------------------------------
     def _organization(self) -> OrgFacts:

@@ -12,6 +12,7 @@ import asyncio
 import re
 import smtplib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,13 +58,15 @@ class AwsOrg:
     drop_codes: dict[str, int] = field(default_factory=dict)  # account -> code mails that never arrive
     wrong_codes: dict[str, int] = field(default_factory=dict)  # account -> mails carrying a code AWS won't take
     expire_codes: dict[str, int] = field(default_factory=dict)  # account -> codes expired before they are accepted
-    name_other_account: dict[str, str] = field(default_factory=dict)  # account -> the account id its mail names
+    name_other_account: dict[str, str] = field(default_factory=dict)  # account -> the id its next mail names
     mail_delay: float = 0.0
     smtp: tuple[str, int] | None = None  # RootMail's SMTP inbox
     pending: dict[str, Pending] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     sent_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (account, to, code in the mail)
     _mailing: set = field(default_factory=set)
+    # smtplib blocks: its own threads, so a test never starves the threads RootMail's SMTP inbox parses mail in
+    _senders: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "fake-aws-smtp"))
 
     def add(self, account_id: str, name: str, email: str, state: str = "ACTIVE") -> Account:
         self.accounts[account_id] = account = Account(account_id, name, email, state)
@@ -144,7 +147,7 @@ class AwsOrg:
         return body, None
 
     async def _mail_code(self, account_id: str, email: str) -> None:
-        named = self.name_other_account.get(account_id, account_id)
+        named = self.name_other_account.pop(account_id, account_id)
         message = build_message("email-update", email, named)
         code = _CODE_LINE.search(message.get_body(("plain",)).get_content())[1]
         pending = Pending(email, code)
@@ -157,7 +160,7 @@ class AwsOrg:
         await asyncio.sleep(self.mail_delay)
         assert self.smtp is not None, "set AwsOrg.smtp to RootMail's SMTP inbox"
         self.sent_codes.append((account_id, email, code))
-        await asyncio.to_thread(_send, message, *self.smtp)
+        await asyncio.get_running_loop().run_in_executor(self._senders, _send, message, *self.smtp)
 
     # --- AWS Organizations (JSON 1.1) and STS (query) ---------------------------------------------------------------
     async def _query_or_json(self, request: web.Request) -> web.Response:
