@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 MailCard = Callable[[InboundMail, RootAddress | None], dict[str, Any]]
 FAILED_ROUND_PAUSE = 1.0  # seconds after a round that failed (the store away) before claiming again
+CLAIM_PAUSE = 0.25  # seconds between claims while mail keeps arriving
 Divert = Callable[[InboundMail], Awaitable[bool]]
 
 
@@ -116,13 +117,17 @@ class Forwarder:
                 if room <= 0:
                     await asyncio.sleep(0.05)
                     continue
+                limit = min(self.batch, room)
                 try:
-                    handled = await self._feed(min(self.batch, room))
+                    handled = await self._feed(limit)
                 except Exception:
                     logger.exception("forwarding round failed; will retry")
                     await asyncio.sleep(FAILED_ROUND_PAUSE)
                     continue
-                if handled:
+                if handled >= limit:  # more may be due right now
+                    continue
+                if handled:  # mail is trickling in: let the next batch grow a little, each claim is a query
+                    await asyncio.sleep(CLAIM_PAUSE)
                     continue
                 wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -145,6 +150,8 @@ class Forwarder:
         now = self.clock()
         due = await self.store.claim_due_mails(now, self.instance_id, now + self.courier.lease, limit)
         for mail in due:
+            if self.lanes.holds(mail.key):  # claimed again by us after its lease ran out: it is still on its way
+                continue
             delivery = await self._route(mail)
             if delivery.target.conversation_id:
                 self.lanes.add(delivery)

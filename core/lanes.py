@@ -118,11 +118,18 @@ class Lanes:
         self._idle = asyncio.Event()
         self._idle.set()
         self._in_flight: set[asyncio.Task] = set()
+        self._held: set[str] = set()
         self.posts = 0
         self.digests = 0
 
     # --- what the rest of RootMail sees ---------------------------------------------------------------------------
+    def holds(self, key: str) -> bool:
+        """The mail is waiting in a lane or being posted: a second claim of it (its lease ran out meanwhile) must
+        not put it in a lane twice."""
+        return key in self._held
+
     def add(self, delivery: Delivery) -> None:
+        self._held.add(delivery.mail.key)
         cid = delivery.target.conversation_id
         lane = self.lanes.get(cid)
         if lane is None:
@@ -152,6 +159,7 @@ class Lanes:
         lane = self.lanes.get(delivery.target.conversation_id)
         if lane and delivery in lane.queue:
             lane.queue.remove(delivery)
+            self._held.discard(delivery.mail.key)
 
     async def wait_idle(self) -> None:
         """Until every lane is empty and nothing is in flight."""
@@ -222,6 +230,8 @@ class Lanes:
         self.posts += 1
         if len(batch) - len(outcome.leftover) > 1:
             self.digests += 1
+        back = set(map(id, outcome.leftover))
+        self._held.difference_update(d.mail.key for d in batch if id(d) not in back)
         for delivery in outcome.leftover:
             lane.add(delivery)
         if outcome.retry_after is not None:

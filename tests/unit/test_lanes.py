@@ -149,3 +149,13 @@ def test_doubt_is_what_the_claim_found_not_the_mark_of_this_attempt():
                                 MailState.FORWARDED)
 
     assert not fresh.in_doubt and claimed_in_doubt.in_doubt
+
+
+async def test_a_mail_held_in_a_lane_is_known_until_its_post_is_done():
+    recorder = Recorder()
+    lanes = Lanes(recorder.send, FAST)
+    lanes.add(delivery("m1"))
+
+    assert lanes.holds("m1")
+    await drain(lanes)
+    assert not lanes.holds("m1")
