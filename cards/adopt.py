@@ -34,7 +34,10 @@ def adopt_form(run_id: str, accounts: list[OrgAccount], owners: list[Owner], her
 
 
 def _owners(owners: list[Owner], here: Owner) -> Element:
-    ordered = sorted(owners[:MAX_OWNERS], key=lambda o: (not o.team_id, owner_label(o).lower()))
+    """Channels first, then group chats; personal chats only for the admin's own (others' cannot be named)."""
+    offered = [o for o in owners[:MAX_OWNERS] if not o.conversation_id.startswith("a:")
+               or o.conversation_id == here.conversation_id]
+    ordered = sorted(offered, key=lambda o: (not o.team_id, owner_label(o).lower()))
     element: Element = {
         "type": "Input.ChoiceSet", "id": "owner", "label": "Channel that owns the adopted accounts", "style": "compact",
         "isRequired": True, "errorMessage": "Choose the channel that owns the accounts.",
@@ -62,7 +65,8 @@ WAITING_WORDS = {Step.QUEUED: "queued", Step.ASKING: "asking AWS for the code", 
 
 def progress_card(run: Run, items: list[Adoption]) -> Element:
     counts = tally(items)
-    moving = counts[Step.ASKING] + counts[Step.WAITING] + counts[Step.ACCEPTING]
+    ordered = sorted(items, key=lambda i: (i.account_name.lower(), i.account_id))
+    moving = [i for i in ordered if not i.final and (i.step is not Step.QUEUED or i.reason)]  # started, or retrying
     if run.finished_at is None:
         head = container([heading(f"Adopting {run.accounts} AWS account{'s' if run.accounts != 1 else ''}"),
                           text(f"Moving their root e-mail to RootMail addresses owned by {run.owner_name}. The "
@@ -72,16 +76,16 @@ def progress_card(run: Run, items: list[Adoption]) -> Element:
         head = container([heading(f"Adopted {counts[Step.DONE]} of {run.accounts} AWS accounts"),
                           text(f"Their root mail now comes to {run.owner_name}." if counts[Step.DONE] else
                                "No account was moved.")], style=style)
-    body = [head, facts([("Done", counts[Step.DONE]), ("Waiting", moving), ("Queued", counts[Step.QUEUED]),
+    body = [head, facts([("Done", counts[Step.DONE]), ("Waiting", len(moving)),
+                         ("Queued", sum(not i.final for i in items) - len(moving)),
                          ("Failed", counts[Step.FAILED]), ("Owner", run.owner_name),
                          ("Environment", run.environment), ("Started by", run.by_name or run.by)]),
             _times(run)]
     if run.aborted:
         body.append(problem(run.aborted, 600))
-    ordered = sorted(items, key=lambda i: (i.account_name.lower(), i.account_id))
     sections = [
         _section("Failed", [(_item(i), i.reason) for i in ordered if i.step is Step.FAILED]),
-        _section("Waiting", [(_item(i), _waiting(i)) for i in ordered if not i.final and i.step is not Step.QUEUED]),
+        _section("Waiting", [(_item(i), _waiting(i)) for i in moving]),
         _section("Done", [(_item(i), f"now {i.address}" + (f"; {i.reason}" if i.reason else ""))
                           for i in ordered if i.step is Step.DONE]),
     ]
