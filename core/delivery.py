@@ -81,7 +81,7 @@ class Courier:
             self.metrics.count(m.DIGESTS)
             await self.store.set_flag(DIGEST_FLAG + digest, ",".join(d.mail.key for d in marked))
         await asyncio.gather(*(self._finish(d, activity_id, digest) for d in marked))
-        return Sent(leftover)
+        return Sent(leftover, posted=True)
 
     def _card(self, batch: list[Delivery]) -> tuple[Card, list[Delivery]]:
         if len(batch) == 1:

@@ -71,6 +71,7 @@ class Sent:
 
     leftover: list[Delivery] = field(default_factory=list)
     retry_after: float | None = None
+    posted: bool = False  # the Bot Connector accepted the post
 
 
 Send = Callable[[list[Delivery]], Awaitable[Sent]]
@@ -227,9 +228,9 @@ class Lanes:
         done_at = self._now()
         lane.limiter.settle(sent_at, done_at)
         self.shared.settle(sent_at, done_at)
-        self.posts += 1
-        if len(batch) - len(outcome.leftover) > 1:
-            self.digests += 1
+        if outcome.posted:
+            self.posts += 1
+            self.digests += len(batch) - len(outcome.leftover) > 1
         back = set(map(id, outcome.leftover))
         self._held.difference_update(d.mail.key for d in batch if id(d) not in back)
         for delivery in outcome.leftover:

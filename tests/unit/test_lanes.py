@@ -71,7 +71,7 @@ class Recorder:
             return Sent(batch, pause)
         self.posts.append((time.monotonic() - self.started, batch[0].target.conversation_id, keys(batch)))
         await asyncio.sleep(0.001)
-        return Sent()
+        return Sent(posted=True)
 
 
 async def drain(lanes: Lanes, timeout: float = 10.0) -> None:
