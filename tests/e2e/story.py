@@ -57,13 +57,19 @@ async def allocate_in_channel(tab: PlaygroundTab) -> Allocation:
     return Allocation(found.group(1), form, result)
 
 
-async def mail_in_channel(tab: PlaygroundTab, rootmail: RootMail, address: str) -> DeliveredMail:
-    """An AWS verification-code mail over real SMTP; wait for RootMail's post in the channel."""
-    channel = await tab.channel(TEAM, CHANNEL)
+async def send_verification_mail(rootmail: RootMail, address: str) -> tuple[str, str]:
+    """AWS mails a new verification code to the address over real SMTP; returns the subject and the code."""
     message = build_message("verification", address)
     code = re.search(r"Verification code: (\d{6})", message.get_body(("plain",)).get_content()).group(1)
     await asyncio.to_thread(send, message, "127.0.0.1", rootmail.smtp_port)
-    post = channel.post_containing(str(message["Subject"]))
+    return str(message["Subject"]), code
+
+
+async def mail_in_channel(tab: PlaygroundTab, rootmail: RootMail, address: str) -> DeliveredMail:
+    """An AWS verification-code mail over real SMTP; wait for RootMail's post in the channel."""
+    channel = await tab.channel(TEAM, CHANNEL)
+    subject, code = await send_verification_mail(rootmail, address)
+    post = channel.post_containing(subject)
     await expect(post).to_contain_text(address)
     await tab.screenshot("03-mail-card.png")
-    return DeliveredMail(address, str(message["Subject"]), code, await post.inner_text(), await tab.text())
+    return DeliveredMail(address, subject, code, await post.inner_text(), await tab.text())
