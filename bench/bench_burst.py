@@ -6,7 +6,7 @@ Teams' limits (tests/fakes/teams_limits.py, in its own process).
     .venv/bin/python -m bench.bench_burst --store cosmos --digests off [--mails 10000 --channels 200 --addresses 100000]
 
 Mail enters through core.inbound.ingest with RootMail's inspector (what the SMTP inbox and the Graph source call),
-all of it as fast as the store takes it. Reports: seconds from the first mail to the moment the last mail became
+8 mails at a time (--sources), as fast as the store takes it. Reports: seconds from the first mail to the moment the last mail became
 visible (its own card or the digest carrying it was accepted) against the minimum Teams' limits allow for the same
 posts, CPU seconds per mail of the RootMail process, its peak RSS, lost and duplicated mails, 429s, and the
 start-up time of the app with the seeded addresses. Addresses are seeded by a separate process, so RootMail's peak
@@ -133,7 +133,7 @@ async def run(args: argparse.Namespace) -> dict:
             burst = Burst(args.mails, args.channels)
             t0 = time.monotonic()
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-            keys = await deliver(app[STORE], now, app[INSPECTOR], burst, app[MAIL_WAKE].set)
+            keys = await deliver(app[STORE], now, app[INSPECTOR], burst, app[MAIL_WAKE].set, args.sources)
             ingested = time.monotonic() - t0
             wake = app[FORWARDER]
             result = await wait_until_visible(service_url, set(keys), t0, args.deadline)
@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=100_000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the fake Bot Connector takes per post")
     parser.add_argument("--deadline", type=float, default=420.0, help="seconds after which the run stops anyway")
+    parser.add_argument("--sources", type=int, default=8, help="mails ingested at once (like SMTP connections)")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:

@@ -91,22 +91,28 @@ class Burst:
             yield kind, mail(kind, n), address(n)
 
 
-async def deliver(store, clock, inspector, burst: Burst, on_new=lambda: None) -> dict[str, str]:
-    """Ingest the burst as the mail sources do, retrying what the store could not take (as an MTA or the Graph
-    source would); returns {mail key: kind}."""
+async def deliver(store, clock, inspector, burst: Burst, on_new=lambda: None, concurrency: int = 1) -> dict[str, str]:
+    """Ingest the burst as the mail sources do, `concurrency` mails at a time (as that many SMTP connections would),
+    retrying what the store could not take (as an MTA or the Graph source would); returns {mail key: kind}."""
     keys: dict[str, str] = {}
-    for kind, parsed, to in burst.items():
-        for attempt in itertools.count():
-            try:
-                await ingest(store, clock, parsed, [to], inspector)
-                break
-            except StoreUnavailable:
-                if attempt == 20:
-                    raise
-                await asyncio.sleep(0.2)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(kind: str, parsed: ParsedMail, to: str) -> None:
+        async with gate:
+            for attempt in itertools.count():
+                try:
+                    await ingest(store, clock, parsed, [to], inspector)
+                    break
+                except StoreUnavailable:
+                    if attempt == 20:
+                        raise
+                    await asyncio.sleep(0.2)
         keys[dedupe_key(parsed.message_id, to)] = kind
         if len(keys) % 100 == 0:
             on_new()
+    items = list(burst.items())
+    for start in range(0, len(items), 500):  # tasks for a slice at a time, so 10,000 mails are not 10,000 tasks
+        await asyncio.gather(*(one(*item) for item in items[start:start + 500]))
     on_new()
     return keys
 
