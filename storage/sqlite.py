@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -49,6 +50,11 @@ _URGENCY = ("CASE json_extract(body, '$.severity') WHEN 'critical' THEN 0 WHEN '
 
 def _rank(severity: str) -> int:
     return {"critical": 0, "high": 1, "low": 3}.get(severity, 2)
+
+
+def _after(continuation: str | None) -> int:
+    """The row a page ends at; an unreadable token ("²" passes str.isdigit) starts from the beginning."""
+    return int(continuation) if continuation and re.fullmatch(r"[0-9]{1,18}", continuation) else 0
 
 
 def _key(address: str) -> str:
@@ -192,7 +198,7 @@ class SqliteStore:
         return [address_from_dict(json.loads(r["body"]), str(r["version"])) for r in rows]
 
     async def list_by_owner(self, conversation_id: str, page_size: int, continuation: str | None = None) -> Page:
-        after = int(continuation) if continuation and continuation.isdigit() else 0
+        after = _after(continuation)
         rows = await self._all(
             "SELECT rowid, body, version FROM addresses WHERE owner = ? AND rowid > ? ORDER BY rowid LIMIT ?",
             conversation_id, after, page_size + 1)
@@ -202,7 +208,7 @@ class SqliteStore:
 
     async def list_addresses(self, page_size: int, continuation: str | None = None,
                              requester: str | None = None) -> Page:
-        after = int(continuation) if continuation and continuation.isdigit() else 0
+        after = _after(continuation)
         where = f"AND {_REQUESTER} = ?3" if requester is not None else "AND ?3 IS NULL"
         rows = await self._all(f"SELECT rowid, body, version FROM addresses WHERE rowid > ?1 {where} "
                                "ORDER BY rowid LIMIT ?2", after, page_size + 1, requester)

@@ -31,6 +31,16 @@ async def test_every_address_is_listed_once_oldest_first_across_pages(store):
     assert (await store.list_addresses(5)).continuation is None
 
 
+async def test_a_token_that_is_not_ours_lists_from_the_beginning(store):
+    for i in range(3):
+        await store.create_address(address(f"aws+n{i}@example.com", at=T0 + minutes(i)))
+
+    for token in ("\u00b2", "not a token", "99999999999999999999999"):
+        assert [r.address for r in (await store.list_addresses(2, token)).items] == ["aws+n0@example.com",
+                                                                                   "aws+n1@example.com"]
+        assert len((await store.list_by_owner(address().owner.conversation_id, 2, token)).items) == 2
+
+
 async def test_an_empty_store_lists_nothing(store):
     page = await store.list_addresses(10)
 
