@@ -1,11 +1,15 @@
 """What RootMail asks Microsoft Graph, one method per request; answers are plain data, never SDK models."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.mail_folder import MailFolder
 from msgraph.generated.models.message import Message
 from msgraph.generated.models.subscription import Subscription
@@ -16,7 +20,7 @@ from msgraph.generated.users.item.messages.item.move.move_post_request_body impo
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 
 from core.errors import MailSourceUnavailable, NotFound
-from mail.graph_client import GraphClient
+from mail.graph_client import PER_MAILBOX, GraphClient, retry_after
 
 # What the pipeline reads of a message: routing (recipients, headers for forwarded mail), the card, sender checks
 # (Authentication-Results), dedupe (Internet Message-ID) and the admin's way back to it (webLink).
@@ -39,6 +43,10 @@ class DeltaPage:
 class SubscriptionInfo:
     id: str
     expires: datetime
+
+
+def _ok(status: int) -> bool:
+    return 200 <= status < 300
 
 
 def _config(query: Any = None, prefer: list[str] = PREFER) -> RequestConfiguration:
@@ -67,6 +75,33 @@ class GraphMail:
         builder = self._sdk.users.by_user_id(mailbox).messages.by_message_id(message_id)
         return await self.client.json(mailbox, "fetching a message",
                                       lambda: builder.to_get_request_information(_config(query)))
+
+    async def messages(self, mailbox: str, message_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Several messages of one mailbox, at most 4 to a JSON batch (all Outlook runs at once for a mailbox);
+        None for a message that is gone. One that Graph throttled or failed inside the batch is fetched alone, with
+        the client's retries."""
+        found: dict[str, dict[str, Any] | None] = {}
+        query = "?$select=" + ",".join(MESSAGE_FIELDS)
+        for start in range(0, len(message_ids), PER_MAILBOX):
+            chunk = message_ids[start:start + PER_MAILBOX]
+            if len(chunk) == 1:
+                found[chunk[0]] = await self._one(mailbox, chunk[0])
+                continue
+            steps = [{"id": str(n), "method": "GET", "headers": {"Prefer": ", ".join(PREFER)},
+                      "url": f"/users/{quote(mailbox, safe='')}/messages/{quote(message_id, safe='')}{query}"}
+                     for n, message_id in enumerate(chunk)]
+            answers = await self._batch(mailbox, "fetching messages", steps, bodies=True)
+            for n, message_id in enumerate(chunk):
+                status, body = answers.get(str(n), (0, None))
+                found[message_id] = body if _ok(status) else None if status == 404 else await self._one(mailbox,
+                                                                                                       message_id)
+        return found
+
+    async def _one(self, mailbox: str, message_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.message(mailbox, message_id)
+        except NotFound:
+            return None
 
     async def delta_page(self, mailbox: str, link: str | None, since: datetime | None) -> DeltaPage:
         """One page of the Inbox's delta: from `link` (a nextLink or deltaLink), or a new round of new messages
@@ -105,6 +140,45 @@ class GraphMail:
                 if error.status != 409:
                     raise
         raise NotFound(f"The folder {name!r} of {mailbox} could neither be found nor created.")
+
+    async def mark_read_and_move(self, mailbox: str, message_ids: list[str],
+                                 folder_id: str | None) -> dict[str, tuple[int, int | None]]:
+        """Mark each message read and (with a folder) move it there, in JSON batches: a message's move runs only
+        after its own update succeeded, and a batch holds at most 4 messages, all Outlook runs at once for one
+        mailbox. Returns each message's (update status, move status or None); 424: not tried."""
+        outcome: dict[str, tuple[int, int | None]] = {}
+        for start in range(0, len(message_ids), PER_MAILBOX):
+            chunk = message_ids[start:start + PER_MAILBOX]
+            steps: list[dict[str, Any]] = []
+            for n, message_id in enumerate(chunk):
+                url = f"/users/{quote(mailbox, safe='')}/messages/{quote(message_id, safe='')}"
+                steps.append({"id": f"{n}r", "method": "PATCH", "url": url, "body": {"isRead": True},
+                              "headers": {"Content-Type": "application/json", "Prefer": PREFER[0]}})
+                if folder_id:
+                    steps.append({"id": f"{n}m", "method": "POST", "url": f"{url}/move", "dependsOn": [f"{n}r"],
+                                  "body": {"destinationId": folder_id},
+                                  "headers": {"Content-Type": "application/json", "Prefer": PREFER[0]}})
+            answers = await self._batch(mailbox, "marking messages read and moving them", steps)
+            for n, message_id in enumerate(chunk):
+                outcome[message_id] = (answers.get(f"{n}r", (0,))[0],
+                                       answers.get(f"{n}m", (0,))[0] if folder_id else None)
+        return outcome
+
+    async def _batch(self, mailbox: str, what: str, steps: list[dict[str, Any]],
+                     bodies: bool = False) -> dict[str, tuple[int, Any]]:
+        """POST /$batch; each step's (status, body if asked for) by id. A step Graph throttled pauses the mailbox
+        for its Retry-After, as a throttled request would."""
+        def request() -> RequestInformation:
+            info = RequestInformation(Method.POST, "{+baseurl}/$batch", {})
+            info.set_stream_content(json.dumps({"requests": steps}).encode(), "application/json")
+            info.headers.try_add("Accept", "application/json")
+            return info
+        responses = (await self.client.json(mailbox, what, request)).get("responses") or []
+        waits = [retry_after({k.lower(): v for k, v in (r.get("headers") or {}).items()}) or 1.0
+                 for r in responses if r.get("status") == 429]
+        if waits:
+            self.client.throttled(mailbox, max(waits))
+        return {str(r.get("id")): (int(r.get("status") or 0), r.get("body") if bodies else None) for r in responses}
 
     async def mark_read(self, mailbox: str, message_id: str) -> None:
         builder = self._sdk.users.by_user_id(mailbox).messages.by_message_id(message_id)

@@ -22,6 +22,10 @@ PARALLEL = 8
 WAITING = frozenset({MailState.RECEIVED, MailState.FAILED})
 
 
+def _ok(status: int) -> bool:
+    return 200 <= status < 300
+
+
 @dataclass
 class Mover:
     store: Store
@@ -38,53 +42,65 @@ class Mover:
             if not notes:
                 return done
             seen.update(name for name, _ in notes)
+            ready: dict[str, list[tuple[str, str]]] = {}  # mailbox -> (note name, message id) all forwarded
+            for name, value in notes:
+                mailbox, _, message_id = name[len(MOVE_FLAG):].partition(":")
+                verdict = await self._verdict(json.loads(value))
+                if verdict == "forwarded":
+                    ready.setdefault(mailbox, []).append((name, message_id))
+                elif verdict == "left":
+                    await self._leave(name, mailbox, message_id, json.loads(value))
+                    done += 1
             gate = asyncio.Semaphore(PARALLEL)
 
-            async def one(name: str, value: str) -> bool:
+            async def settle(mailbox: str, items: list[tuple[str, str]]) -> int:
                 async with gate:
-                    return await self._settle(name, value)
-            done += sum(await asyncio.gather(*(one(n, v) for n, v in notes)))
+                    return await self._mark_and_move(mailbox, items)
+            done += sum(await asyncio.gather(*(settle(m, items) for m, items in ready.items())))
             if len(notes) < BATCH:
                 return done
 
-    async def _settle(self, name: str, value: str) -> bool:
-        mailbox, _, message_id = name[len(MOVE_FLAG):].partition(":")
-        note = json.loads(value)
+    async def _verdict(self, note: dict) -> str:
+        """'waiting' (not recorded yet, or still to be posted), 'forwarded' (every record), or 'left'."""
         mails = [await self.store.get_mail(key) for key in note["keys"]]
         if any(m is None or m.state in WAITING for m in mails):
-            return False  # not recorded yet, or still to be posted
-        try:
-            if all(m.state is MailState.FORWARDED for m in mails):
-                await self._mark_and_move(mailbox, message_id)
-            else:
-                await self._leave(mailbox, message_id, note, {m.state.value for m in mails})
-        except NotFound:
-            logger.info("message gone from the mailbox before it was moved", extra={"mailbox": mailbox})
-        except MailSourceUnavailable as error:
-            logger.warning("could not move a forwarded message; will retry", extra={"mailbox": mailbox,
-                                                                                    "error": str(error)})
-            return False
-        await self.store.delete_flag(name)
-        return True
+            return "waiting"
+        return "forwarded" if all(m.state is MailState.FORWARDED for m in mails) else "left"
 
-    async def _mark_and_move(self, mailbox: str, message_id: str) -> None:
-        await self.graph.mark_read(mailbox, message_id)
-        if not self.move_to:
-            return
+    async def _mark_and_move(self, mailbox: str, items: list[tuple[str, str]]) -> int:
+        """Mark read and move, a batch at a time; a note goes once its message is moved, or gone from the mailbox."""
         try:
-            await self.graph.move(mailbox, message_id, await self._folder(mailbox))
-        except NotFound:  # the folder may have been deleted since we looked it up; find or make it again
-            self._folders.pop(mailbox, None)
-            await self.graph.move(mailbox, message_id, await self._folder(mailbox))
+            folder = await self._folder(mailbox) if self.move_to else None
+            outcome = await self.graph.mark_read_and_move(mailbox, [message_id for _, message_id in items], folder)
+        except (MailSourceUnavailable, NotFound) as error:
+            logger.warning("could not move forwarded messages; will retry", extra={"mailbox": mailbox,
+                                                                                   "error": str(error)})
+            return 0
+        settled = 0
+        for name, message_id in items:
+            read, moved = outcome.get(message_id, (0, None))
+            if read == 404:
+                logger.info("message gone from the mailbox before it was moved", extra={"mailbox": mailbox})
+            elif moved == 404:  # read but not moved: the folder is gone; look it up (or make it) again next time
+                self._folders.pop(mailbox, None)
+                continue
+            elif not (_ok(read) and (moved is None or _ok(moved))):
+                continue  # throttled or failing: the next round tries again
+            await self.store.delete_flag(name)
+            settled += 1
+        return settled
 
     async def _folder(self, mailbox: str) -> str:
         if mailbox not in self._folders:
             self._folders[mailbox] = await self.graph.folder_id(mailbox, self.move_to)
         return self._folders[mailbox]
 
-    async def _leave(self, mailbox: str, message_id: str, note: dict, states: set[str]) -> None:
+    async def _leave(self, name: str, mailbox: str, message_id: str, note: dict) -> None:
+        mails = [await self.store.get_mail(key) for key in note["keys"]]
+        states = sorted({m.state.value for m in mails if m})
         await self.store.set_flag(f"{LEFT_FLAG}{mailbox}:{message_id}",
-                                  json.dumps({"link": note.get("link", ""), "states": sorted(states),
+                                  json.dumps({"link": note.get("link", ""), "states": states,
                                               "at": self.clock().isoformat()}))
-        logger.warning("mail left in the mailbox for an admin", extra={"mailbox": mailbox, "states": sorted(states),
+        await self.store.delete_flag(name)
+        logger.warning("mail left in the mailbox for an admin", extra={"mailbox": mailbox, "states": states,
                                                                       "web_link": note.get("link", "")})

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
 WORKERS = 8
 RECENT = 4096  # notifications for the same message within this many are fetched once
+FETCH_TOGETHER = 4  # the messages of one notification post fetched in one JSON batch
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,16 @@ class GraphMailSource:
     # --- what the HTTP routes and the forwarder hand in ---------------------------------------------------
     async def accept_notifications(self, items: list[Any]) -> int:
         """Verify each item's clientState now (cheap); fetch and ingest later, in the background."""
-        accepted = 0
+        by_mailbox: dict[str, list[str]] = {}
         for item in items:
             record = await self._verified(item)
-            if record is None:
-                continue
-            message_id = str(((item.get("resourceData") or {}).get("id")) or "")
-            if item.get("changeType") != "created" or not message_id:
-                continue
-            accepted += 1
-            self._enqueue("message", (record.mailbox, message_id))
-        return accepted
+            message_id = str(((item.get("resourceData") or {}).get("id")) or "") if record else ""
+            if message_id and item.get("changeType") == "created":
+                by_mailbox.setdefault(record.mailbox, []).append(message_id)
+        for mailbox, ids in by_mailbox.items():  # Graph folds notifications under load: fetch them together
+            for start in range(0, len(ids), FETCH_TOGETHER):
+                self._enqueue("messages", (mailbox, ids[start:start + FETCH_TOGETHER]))
+        return sum(len(ids) for ids in by_mailbox.values())
 
     async def accept_lifecycle(self, items: list[Any]) -> int:
         accepted = 0
@@ -130,7 +130,7 @@ class GraphMailSource:
         try:
             self._queue.put_nowait((kind, payload))
         except asyncio.QueueFull:  # nothing is lost: the mailbox's delta catches up
-            mailbox = payload[0] if kind == "message" else payload.mailbox
+            mailbox = payload[0] if kind == "messages" else payload.mailbox
             logger.warning("notification queue full; catching up by delta", extra={"mailbox": mailbox})
             self.request_delta(mailbox)
 
@@ -145,7 +145,7 @@ class GraphMailSource:
                 self._queue.task_done()
 
     async def _handle(self, kind: str, payload: Any) -> None:
-        if kind == "message":
+        if kind == "messages":
             await self._fetch(*payload)
         elif kind == "reauthorizationRequired":
             await self.keeper.reauthorize(payload)
@@ -157,20 +157,20 @@ class GraphMailSource:
         else:
             logger.info("graph lifecycle event ignored", extra={"event": kind[:40]})
 
-    async def _fetch(self, mailbox: str, message_id: str) -> None:
-        key = (mailbox, message_id)
-        if key in self._recent:  # Graph may deliver a notification more than once
+    async def _fetch(self, mailbox: str, message_ids: list[str]) -> None:
+        wanted = [m for m in dict.fromkeys(message_ids) if (mailbox, m) not in self._recent]
+        if not wanted:  # Graph may deliver a notification more than once
             return
         try:
-            message = await self.graph.message(mailbox, message_id)
-        except NotFound:
-            return  # moved or deleted since; nothing to forward
+            found = await self.graph.messages(mailbox, wanted)
         except MailSourceUnavailable:
-            self.request_delta(mailbox)  # the delta will find it
+            self.request_delta(mailbox)  # the delta will find them
             raise
-        await self.ingest.handle(mailbox, message)
-        self._recent[key] = None
-        if len(self._recent) > RECENT:
+        for message_id, message in found.items():
+            if message is not None:  # None: moved or deleted since; nothing to forward
+                await self.ingest.handle(mailbox, message)
+            self._recent[(mailbox, message_id)] = None
+        while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
     async def _delta_loop(self) -> None:

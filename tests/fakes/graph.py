@@ -1,7 +1,7 @@
-"""A fake Microsoft Graph v1.0 on a random loopback port: users, mail folders, messages, delta, move and subscriptions
-in the real JSON shapes; it records requests, checks the bearer token, enforces Outlook's 4 concurrent requests per
-mailbox, performs the subscription validation handshake, posts change and lifecycle notifications, and injects
-429 (with Retry-After), 5xx and hangs."""
+"""A fake Microsoft Graph v1.0 on a random loopback port: users, mail folders, messages, delta, move, JSON batching
+and subscriptions in the real JSON shapes; it records requests, checks the bearer token, enforces Outlook's 4
+concurrent requests per mailbox, performs the subscription validation handshake, posts change and lifecycle
+notifications (tests/fakes/graph_notify.py), and injects 429 (with Retry-After), 5xx and hangs."""
 from __future__ import annotations
 
 import asyncio
@@ -11,23 +11,22 @@ import time
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import aiohttp
 from aiohttp import web
 from azure.core.credentials import AccessToken
 
-from tests.fakes.graph_state import GraphState, Mailbox, Message, decode_token, encode_token, iso, shaped
+from tests.fakes.graph_notify import Subscription, Subscriptions
+from tests.fakes.graph_state import (Call, GraphState, Mailbox, Message, decode_token, encode_token, error, shaped)
 
-MAX_SUBSCRIPTION_MINUTES = 10080
 MAX_CONCURRENT_PER_MAILBOX = 4
+MAX_BATCH = 20
 _DEFAULT_PAGE = 10
 _FILTER_SINCE = re.compile(r"receivedDateTime\s+ge\s+(\S+)")
 _FILTER_NAME = re.compile(r"displayName\s+eq\s+'((?:[^']|'')*)'")
 _PAGE_SIZE = re.compile(r"odata\.maxpagesize=(\d+)")
-_RESOURCE = re.compile(r"^/?users/([^/]+)/mailFolders\('([^']+)'\)/messages$", re.IGNORECASE)
 
 
 class StaticToken:
@@ -59,6 +58,7 @@ class Recorded:
     headers: dict[str, str]
     body: Any
     status: int = 0
+    in_batch: bool = False
 
 
 @dataclass
@@ -69,21 +69,7 @@ class Fault:
 
 
 @dataclass
-class Subscription:
-    id: str
-    mailbox: Mailbox
-    body: dict[str, Any]
-    expires: datetime
-    needs_reauthorization: bool = False
-
-
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message, "innerError": {
-        "request-id": str(uuid.uuid4()), "date": iso(datetime.now().astimezone())}}}, status=status, headers=headers)
-
-
-@dataclass
-class FakeGraph:
+class FakeGraph(Subscriptions):
     token: str = "fake-graph-token"
     tenant_id: str = "tenant-0001"
     state: GraphState = field(default_factory=GraphState)
@@ -127,45 +113,8 @@ class FakeGraph:
         self.faults += [Fault(status, path, retry_after) for _ in range(times)]
 
     def made(self, method: str, path_part: str = "") -> list[Recorded]:
+        """Requests made, those inside a $batch included (Graph counts them one by one too)."""
         return [r for r in self.requests if r.method == method and path_part in r.path]
-
-    async def notify(self, message: Message, mailbox: str, change_type: str = "created",
-                     client_state: str | None = None) -> list[int]:
-        """Post a change notification to every live subscription on the mailbox's Inbox; the answers' statuses."""
-        box = self.mailbox(mailbox)
-        statuses = []
-        for sub in self._live(box):
-            resource = f"Users/{box.id}/Messages/{message.id}"
-            item = {"subscriptionId": sub.id, "subscriptionExpirationDateTime": iso(sub.expires),
-                    "changeType": change_type, "resource": resource, "tenantId": self.tenant_id,
-                    "clientState": sub.body.get("clientState") if client_state is None else client_state,
-                    "resourceData": {"@odata.type": "#Microsoft.Graph.Message", "@odata.id": resource,
-                                     "@odata.etag": message.data["@odata.etag"], "id": message.id}}
-            statuses.append(await self._post(sub.body["notificationUrl"], {"value": [item]}))
-        return statuses
-
-    async def lifecycle(self, subscription_id: str, event: str) -> int:
-        sub = self.subscriptions[subscription_id]
-        if event == "subscriptionRemoved":
-            del self.subscriptions[subscription_id]
-        if event == "reauthorizationRequired":
-            sub.needs_reauthorization = True
-        item = {"subscriptionId": sub.id, "subscriptionExpirationDateTime": iso(sub.expires),
-                "tenantId": self.tenant_id, "clientState": sub.body.get("clientState"), "lifecycleEvent": event}
-        return await self._post(sub.body["lifecycleNotificationUrl"], {"value": [item]})
-
-    async def post_raw(self, url: str, payload: Any) -> int:
-        return await self._post(url, payload)
-
-    def _live(self, mailbox: Mailbox) -> list[Subscription]:
-        return [s for s in self.subscriptions.values() if s.mailbox is mailbox and s.expires > self.state.now]
-
-    async def _post(self, url: str, payload: Any) -> int:
-        started = time.perf_counter()
-        async with self._session.post(url, json=payload) as response:
-            await response.read()
-            self.notification_answers.append((response.status, time.perf_counter() - started))
-            return response.status
 
     # --- the wire -----------------------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -174,17 +123,56 @@ class FakeGraph:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        record = Recorded(request.method, request.path, dict(request.query),
-                          {k.lower(): v for k, v in request.headers.items()}, body)
+        call = Call(request.method, request.path, dict(request.query),
+                    {k.lower(): v for k, v in request.headers.items()}, body)
+        if call.headers.get("authorization") != f"Bearer {self.token}":
+            response = error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        elif call.tail == "$batch" and call.method == "POST":
+            response = await self._batch(call)
+        else:
+            return await self._recorded(call)
+        self.requests.append(Recorded(call.method, call.path, call.query, call.headers, body, response.status))
+        return response
+
+    async def _recorded(self, call: Call, in_batch: bool = False) -> web.Response:
+        record = Recorded(call.method, call.path, call.query, call.headers, call.body, in_batch=in_batch)
         self.requests.append(record)
-        response = await self._answer(request, record)
+        response = await self._answer(call)
         record.status = response.status
         return response
 
-    async def _answer(self, request: web.Request, record: Recorded) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-        fault = next((f for f in self.faults if re.search(f.path, request.path)), None)
+    async def _batch(self, call: Call) -> web.Response:
+        """JSON batching: each request runs as if sent alone; `dependsOn` orders them, a failed dependency
+        fails its dependents with 424; the others run side by side."""
+        items = (call.body or {}).get("requests") or []
+        if not 0 < len(items) <= MAX_BATCH or len({i.get("id") for i in items}) != len(items):
+            return error(400, "BadRequest", f"A batch holds 1 to {MAX_BATCH} requests with distinct ids.")
+        done: dict[str, asyncio.Future] = {i["id"]: asyncio.get_running_loop().create_future() for i in items}
+
+        async def run(item: dict) -> dict:
+            statuses = [await done[d] for d in item.get("dependsOn") or [] if d in done]
+            if any(not 200 <= s < 300 for s in statuses):
+                answer = {"id": item["id"], "status": 424, "body": {"error": {"code": "FailedDependency"}}}
+            else:
+                answer = await self._item(item)
+            done[item["id"]].set_result(answer["status"])
+            return answer
+        return web.json_response({"responses": list(await asyncio.gather(*(run(i) for i in items)))})
+
+    async def _item(self, item: dict) -> dict:
+        url = urlsplit(str(item.get("url", "")))
+        headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+        call = Call(str(item.get("method", "GET")).upper(), "/v1.0/" + unquote(url.path).lstrip("/"),
+                    dict(parse_qsl(url.query, keep_blank_values=True)), headers, item.get("body"))
+        response = await self._recorded(call, in_batch=True)
+        answer: dict[str, Any] = {"id": item["id"], "status": response.status,
+                                  "headers": {k: v for k, v in response.headers.items() if k == "Retry-After"}}
+        if response.body:
+            answer["body"] = json.loads(response.body)
+        return answer
+
+    async def _answer(self, call: Call) -> web.Response:
+        fault = next((f for f in self.faults if re.search(f.path, call.path)), None)
         if fault:
             self.faults.remove(fault)
             if fault.status == 0:
@@ -193,11 +181,11 @@ class FakeGraph:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
             code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
             return error(fault.status, code, "injected fault", headers)
-        parts = request.match_info["tail"].split("/")
+        parts = call.tail.split("/")
         if parts[0] == "subscriptions":
-            return await self._subscriptions(request, parts[1:], record.body)
+            return await self._subscriptions(call, parts[1:])
         if parts[0] != "users" or len(parts) < 2:
-            return error(400, "BadRequest", f"Unsupported path {request.path}")
+            return error(400, "BadRequest", f"Unsupported path {call.path}")
         mailbox = self.state.mailbox(parts[1])
         if mailbox is None:
             return error(404, "ErrorInvalidUser", f"The requested user '{parts[1]}' is invalid.")
@@ -209,47 +197,47 @@ class FakeGraph:
                              {"Retry-After": "1"})
             if self.latency:
                 await asyncio.sleep(self.latency)
-            return await self._user(request, mailbox, parts[2:], record.body)
+            return await self._user(call, mailbox, parts[2:])
         finally:
             self.in_flight[mailbox.id] -= 1
 
-    async def _user(self, request: web.Request, box: Mailbox, rest: list[str], body: Any) -> web.Response:
-        select = [s for s in request.query.get("$select", "").split(",") if s] or None
-        prefer = request.headers.get("Prefer", "")
-        if not rest and request.method == "GET":
+    async def _user(self, call: Call, box: Mailbox, rest: list[str]) -> web.Response:
+        select = [s for s in call.query.get("$select", "").split(",") if s] or None
+        prefer, body = call.headers.get("prefer", ""), call.body
+        if not rest and call.method == "GET":
             user = {"id": box.id, "mail": box.mail, "proxyAddresses": box.proxy_addresses,
                     "displayName": box.mail.split("@")[0], "userPrincipalName": box.mail}
             return web.json_response({"@odata.context": f"{self.url}/v1.0/$metadata#users/$entity",
                                       **{k: v for k, v in user.items() if not select or k in select or k == "id"}})
         if rest[:1] == ["mailFolders"]:
-            return self._folders(request, box, rest[1:], body, select, prefer)
+            return self._folders(call, box, rest[1:], body, select, prefer)
         if rest[:1] == ["messages"] and len(rest) >= 2:
             message = box.messages.get(rest[1])
             if message is None:
                 return error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-            if len(rest) == 2 and request.method == "GET":
+            if len(rest) == 2 and call.method == "GET":
                 return web.json_response(shaped(message, select, 'outlook.body-content-type="text"' in prefer))
-            if len(rest) == 2 and request.method == "PATCH":
+            if len(rest) == 2 and call.method == "PATCH":
                 self.state.update(box, message, {k: v for k, v in body.items() if k in ("isRead", "categories")})
                 return web.json_response(shaped(message, None, False))
-            if rest[2:] == ["move"] and request.method == "POST":
+            if rest[2:] == ["move"] and call.method == "POST":
                 # the SDK sends the action parameter as "DestinationId"; Graph reads it case-insensitively
                 folder = box.folder_id(next((v for k, v in body.items() if k.lower() == "destinationid"), ""))
                 if folder is None:
                     return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
                 self.state.move(box, message, folder)
                 return web.json_response(shaped(message, None, False), status=201)
-        return error(400, "BadRequest", f"Unsupported {request.method} {request.path}")
+        return error(400, "BadRequest", f"Unsupported {call.method} {call.path}")
 
-    def _folders(self, request, box: Mailbox, rest: list[str], body, select, prefer) -> web.Response:
-        if not rest and request.method == "GET":
-            wanted = _FILTER_NAME.search(request.query.get("$filter", ""))
+    def _folders(self, call: Call, box: Mailbox, rest: list[str], body, select, prefer) -> web.Response:
+        if not rest and call.method == "GET":
+            wanted = _FILTER_NAME.search(call.query.get("$filter", ""))
             name = wanted[1].replace("''", "'") if wanted else None
             folders = [{"id": fid, "displayName": n, "parentFolderId": "AQMkRoot", "childFolderCount": 0,
                         "unreadItemCount": 0, "totalItemCount": len(self.state.in_folder(box, fid))}
                        for fid, n in box.folders.items() if name is None or n.lower() == name.lower()]
             return web.json_response({"@odata.context": "...", "value": folders})
-        if not rest and request.method == "POST":
+        if not rest and call.method == "POST":
             if any(n.lower() == body["displayName"].lower() for n in box.folders.values()):
                 return error(409, "ErrorFolderExists", "A folder with the specified name already exists.")
             fid = f"AQMkFolder{len(box.folders)}{uuid.uuid4().hex[:8]}"
@@ -258,11 +246,11 @@ class FakeGraph:
                                       "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0}, status=201)
         folder = box.folder_id(rest[0]) if rest else None
         if folder and rest[1:3] == ["messages", "delta()"] or folder and rest[1:3] == ["messages", "delta"]:
-            return self._delta(request, box, folder, select, prefer)
+            return self._delta(call, box, folder, select, prefer)
         return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
 
-    def _delta(self, request, box: Mailbox, folder: str, select, prefer) -> web.Response:
-        query = request.query
+    def _delta(self, call: Call, box: Mailbox, folder: str, select, prefer) -> web.Response:
+        query = call.query
         token = query.get("$deltatoken") or query.get("$skiptoken")
         if token:
             state = decode_token(token)
@@ -313,74 +301,3 @@ class FakeGraph:
             found.append((seq, message))
         found += [(seq, mid) for seq, mid, left in box.removed if left == folder and after < seq <= w and lo < seq]
         return sorted(found, key=lambda pair: pair[0])
-
-    # --- subscriptions --------------------------------------------------------------------------------------
-    async def _subscriptions(self, request: web.Request, rest: list[str], body: Any) -> web.Response:
-        for expired in [k for k, s in self.subscriptions.items() if s.expires <= self.state.now]:
-            del self.subscriptions[expired]  # Graph deletes a subscription once it expired
-        if not rest and request.method == "POST":
-            return await self._subscribe(body)
-        if not rest and request.method == "GET":
-            return web.json_response({"value": [self._subscription_json(s) for s in self.subscriptions.values()]})
-        sub = self.subscriptions.get(rest[0])
-        if sub is None or sub.expires <= self.state.now:
-            return error(404, "ResourceNotFound", "The object was not found.")
-        if rest[1:] == ["reauthorize"] and request.method == "POST":
-            sub.needs_reauthorization = False
-            return web.Response(status=204)
-        if request.method == "PATCH":
-            expires = _parse_time(body.get("expirationDateTime", ""))
-            if problem := self._expiry_problem(expires):
-                return error(400, "ExtensionError", problem)
-            sub.expires, sub.needs_reauthorization = expires, False
-            return web.json_response(self._subscription_json(sub))
-        if request.method == "DELETE":
-            del self.subscriptions[sub.id]
-            return web.Response(status=204)
-        return web.json_response(self._subscription_json(sub))
-
-    async def _subscribe(self, body: dict[str, Any]) -> web.Response:
-        match = _RESOURCE.match(body.get("resource", ""))
-        mailbox = self.state.mailbox(match[1]) if match else None
-        expires = _parse_time(body.get("expirationDateTime", ""))
-        problem = ("Unsupported resource" if mailbox is None or match[2].lower() != "inbox" else
-                   "changeType must be created" if body.get("changeType") != "created" else
-                   "clientState is longer than 128 characters" if len(body.get("clientState") or "") > 128 else
-                   self._expiry_problem(expires))
-        if problem:
-            return error(400, "InvalidRequest", problem)
-        for url in (body["notificationUrl"], body.get("lifecycleNotificationUrl")):
-            if url and not await self._validated(url):
-                return error(400, "InvalidRequest", f"Subscription validation request failed for {url}.")
-        sub = Subscription(str(uuid.uuid4()), mailbox, dict(body), expires)
-        self.subscriptions[sub.id] = sub
-        return web.json_response(self._subscription_json(sub), status=201)
-
-    async def _validated(self, url: str) -> bool:
-        token = f"Validation: Testing client application reachability for subscription Request-Id: {uuid.uuid4()}"
-        try:
-            async with self._session.post(url, params={"validationToken": token},
-                                          headers={"Content-Type": "text/plain; charset=utf-8"}) as response:
-                return response.status == 200 and (await response.text()) == token
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            return False
-
-    def _expiry_problem(self, expires: datetime | None) -> str | None:
-        if expires is None or expires <= self.state.now:
-            return "expirationDateTime must be in the future"
-        if expires > self.state.now + timedelta(minutes=MAX_SUBSCRIPTION_MINUTES):
-            return f"Subscription expiration can only be {MAX_SUBSCRIPTION_MINUTES} minutes in the future."
-        return None
-
-    def _subscription_json(self, sub: Subscription) -> dict[str, Any]:
-        return {**{k: v for k, v in sub.body.items() if k != "clientState"}, "id": sub.id,
-                "clientState": sub.body.get("clientState"), "expirationDateTime": iso(sub.expires),
-                "applicationId": "22222222-3333-4444-5555-666666666666", "creatorId": str(uuid.uuid4()),
-                "latestSupportedTlsVersion": sub.body.get("latestSupportedTlsVersion", "v1_2")}
-
-
-def _parse_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

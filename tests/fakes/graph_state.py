@@ -1,4 +1,5 @@
-"""What the fake Graph keeps: mailboxes with proxy addresses, folders, messages and a change log for delta."""
+"""What the fake Graph keeps: mailboxes with proxy addresses, folders, messages and a change log for delta; and
+the shape of a request and an error on its wire."""
 from __future__ import annotations
 
 import base64
@@ -13,6 +14,8 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
+from aiohttp import web
+
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 _TAG = re.compile(r"<[^>]+>")
 _ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']([^\"']*)[\"'][^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
@@ -22,6 +25,26 @@ def as_text(markup: str) -> str:
     """Roughly what Exchange returns for Prefer: outlook.body-content-type="text": tags gone, links as text<url>."""
     linked = _ANCHOR.sub(lambda m: f"{m[2]}<{m[1]}>", markup)
     return html.unescape(_TAG.sub(lambda m: m[0] if m[0].startswith("<http") else "", linked))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to the fake, sent alone or inside a $batch."""
+
+    method: str
+    path: str  # /v1.0/...
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: Any
+
+    @property
+    def tail(self) -> str:
+        return self.path.removeprefix("/v1.0/")
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message, "innerError": {
+        "request-id": str(uuid.uuid4()), "date": iso(datetime.now(timezone.utc))}}}, status=status, headers=headers)
 
 
 def iso(moment: datetime) -> str:

@@ -122,3 +122,33 @@ async def test_requests_ask_for_immutable_ids_and_text_bodies(fake_graph):
     assert 'IdType="ImmutableId"' in prefer and 'outlook.body-content-type="text"' in prefer
     assert fetched["body"] == {"contentType": "text", "content": "Hello there"}
     assert "internetMessageHeaders" in fake_graph.requests[-1].query["$select"]
+
+
+async def test_forwarded_messages_are_marked_read_and_moved_four_to_a_batch(fake_graph):
+    messages = [fake_graph.deliver(ALIAS_BOX, to=[ALIASES[0]]) for _ in range(6)]
+    async with graph_client(fake_graph) as client:
+        graph = GraphMail(client)
+        folder = await graph.folder_id(ALIAS_BOX, "RootMail")
+        outcome = await graph.mark_read_and_move(ALIAS_BOX, [m.id for m in messages], folder)
+
+    assert outcome == {m.id: (200, 201) for m in messages}
+    assert all(m.data["isRead"] and m.folder == folder for m in messages)
+    assert len(fake_graph.made("POST", "/$batch")) == 2
+    steps = [r for r in fake_graph.requests if r.in_batch]
+    assert len(steps) == 12 and fake_graph.max_in_flight <= 4
+
+
+async def test_a_throttled_step_in_a_batch_fails_only_its_message_and_pauses_the_mailbox(fake_graph):
+    throttled, fine = (fake_graph.deliver(ALIAS_BOX, to=[ALIASES[0]]) for _ in range(2))
+    fake_graph.fail(429, times=1, path=f"/messages/{throttled.id}$", retry_after="1")
+    async with graph_client(fake_graph) as client:
+        graph = GraphMail(client)
+        folder = await graph.folder_id(ALIAS_BOX, "RootMail")
+        outcome = await graph.mark_read_and_move(ALIAS_BOX, [throttled.id, fine.id], folder)
+        started = time.monotonic()
+        await graph.message(ALIAS_BOX, fine.id)
+        waited = time.monotonic() - started
+
+    assert outcome == {throttled.id: (429, 424), fine.id: (200, 201)}
+    assert throttled.folder != folder and not throttled.data["isRead"] and fine.folder == folder
+    assert waited >= 0.8

@@ -147,3 +147,24 @@ async def test_forwarded_mail_is_marked_read_and_moved_unrouted_mail_stays_and_i
     assert any("For an alias nobody has" in t and "aws-0030@example.com" in t for t in admin_cards)
     pool = await rootmail.say("pool", teams.PERSONAL)
     assert "Unrouted mail left in the mailbox" in text(pool)
+
+
+async def test_notifications_folded_into_one_post_are_fetched_together_and_each_posted_once(start_graph_app):
+    rootmail = await start_graph_app()
+    alias = await owned_alias(rootmail)
+    await subscribed(rootmail)
+    before = len(rootmail.connector.sent)
+    messages = [rootmail.aws_mail(alias, subject=f"Folded {i}") for i in range(6)]
+    gone = rootmail.aws_mail(alias, subject="Deleted before RootMail looked")
+    del rootmail.graph.mailbox(ALIAS_BOX).messages[gone.id]
+
+    assert await rootmail.graph.notify(messages + [gone], ALIAS_BOX) == [202]
+
+    await rootmail.mails_in(MailState.FORWARDED, 6)
+    sent = rootmail.connector.sent[before:]
+    assert sorted(t for s in sent for t in text(s.cards[0]).splitlines() if t.startswith("Folded")) == [
+        f"Folded {i}" for i in range(6)]
+    fetched = [r for r in rootmail.graph.requests if r.in_batch and r.method == "GET"]
+    assert len(rootmail.graph.made("POST", "/$batch")) >= 2 and len(fetched) == 7
+    assert not [r for r in rootmail.graph.requests
+                if not r.in_batch and r.method == "GET" and "/messages/" in r.path and "delta" not in r.path]
