@@ -243,7 +243,7 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_DIGEST_THRESHOLD", "digest_threshold", "10", _int_between(0, 10000), False,
      "When more mails than this wait for one conversation, they are posted together as one digest card (each "
      "still revealable and looked up) instead of one card each; 0: never.", "20"),
-    ("ROOTMAIL_DIGEST_MAX", "digest_max", "25", _int_between(2, 40), False,
+    ("ROOTMAIL_DIGEST_MAX", "digest_max", "30", _int_between(2, 40), False,
      "Most mails one digest card carries (fewer when the card would grow past Teams' size limit).", "20"),
     ("ROOTMAIL_TEAMS_APP_RPS", "teams_app_rps", "50", _int_between(0, 1000), False,
      "Posts per second this instance sends over all conversations (Teams allows an app 50 per second per tenant; "

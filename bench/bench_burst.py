@@ -212,6 +212,8 @@ async def wait_until_visible(service_url: str, keys: set[str], t0: float, deadli
         if keys <= delivered:
             break
     seen = await record(service_url)
+    if dump := os.environ.get("ROOTMAIL_BENCH_DUMP"):  # the fake's whole record, for a closer look
+        Path(dump).write_text(json.dumps(seen | {"t0": t0}))
     first_seen: dict[str, float] = {}
     counts: Counter = Counter()
     posts: Counter = Counter()

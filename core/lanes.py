@@ -95,11 +95,11 @@ class Lane:
 @dataclass
 class LaneSettings:
     digest_threshold: int = 10
-    digest_most: int = 25
+    digest_most: int = 30
     concurrency: int = 16  # posts in flight over all lanes
     per_conversation: tuple[Window, ...] = TEAMS_CONVERSATION
     shared: tuple[Window, ...] = TEAMS_APP_PER_TENANT  # one tenant: every conversation together
-    margin: float = 0.05  # seconds added to every window: Teams counts arrivals, we count departures
+    margin: float = 0.01  # seconds added to every window, on top of counting each post from its answer
     crowded_after: float = 10.0  # fold every lane once all lanes hold more than the shared limit lets out in this
 
     @property
