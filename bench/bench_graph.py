@@ -197,8 +197,12 @@ def percentile(values: list[float], p: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict:
+    import core.forwarding
     from app import create_app
     from tests.fakes.graph import StaticToken
+
+    if args.claim_pause is not None:
+        core.forwarding.CLAIM_PAUSE = args.claim_pause
 
     async with fakes(args) as (graph_url, connector_url), aiohttp.ClientSession() as http:
         folder = Path(tempfile.mkdtemp(prefix="bench-graph-"))
@@ -239,6 +243,7 @@ async def run(args: argparse.Namespace) -> dict:
             await runner.cleanup()
     n = args.throughput_mails
     return {
+        "claim_pause_s": core.forwarding.CLAIM_PAUSE,
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
                        "max": max(latencies) * 1000, "samples": len(latencies)},
         "notification_answer_ms_p95": percentile(final["notification_answers"], 95),
@@ -260,6 +265,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between latency mails")
     parser.add_argument("--throughput-mails", type=int, default=1500)
     parser.add_argument("--profile", help="write a cProfile of the throughput phase to this file")
+    parser.add_argument("--claim-pause", type=float, default=None,
+                        help="experiment: override core.forwarding.CLAIM_PAUSE (seconds the forwarder waits between "
+                             "claims while mail trickles in) to see its share of the latency")
     args = parser.parse_args()
     if args.serve_fakes:
         asyncio.run(serve_fakes(args.mailboxes, args.aliases))

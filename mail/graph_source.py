@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
-from core.errors import MailSourceUnavailable, NotFound
+from core.errors import MailSourceUnavailable
 from core.model import InboundMail
 from mail.graph_api import GraphMail
 from mail.graph_delta import DeltaRunner
@@ -39,9 +39,9 @@ class Schedule:
 
 class GraphMailSource:
     def __init__(self, graph: GraphMail, inventory: Inventory, ingest: GraphIngest, delta: DeltaRunner,
-                 mover: Mover, keeper: SubscriptionKeeper | None, schedule: Schedule):
+                 mover: Mover, keeper: SubscriptionKeeper | None, schedule: Schedule, tenant_id: str = ""):
         self.graph, self.inventory, self.ingest, self.delta = graph, inventory, ingest, delta
-        self.mover, self.keeper = mover, keeper
+        self.mover, self.keeper, self.tenant_id = mover, keeper, tenant_id
         self.schedule = schedule
         self.mailboxes = [m.address for m in inventory.mailboxes]
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(QUEUE_SIZE)
@@ -120,6 +120,8 @@ class GraphMailSource:
         if not isinstance(item, dict) or self.keeper is None:
             return None
         record = await self.keeper.verify(str(item.get("subscriptionId") or ""), str(item.get("clientState") or ""))
+        if record and self.tenant_id and str(item.get("tenantId") or "").lower() != self.tenant_id.lower():
+            record = None  # our subscription and clientState, but another tenant: never ours
         if record is None:
             self.rejected += 1
             logger.warning("graph notification rejected: unknown subscription or wrong clientState",

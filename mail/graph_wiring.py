@@ -78,9 +78,10 @@ async def open_graph_source(config: GraphConfig, store: Store, clock: Clock, poo
         delta = DeltaRunner(store, clock, graph, ingest, config.instance_id, config.first_sync)
         keeper = SubscriptionKeeper(store, clock, graph, config.instance_id, config.public_url,
                                     [m.address for m in mailboxes], config.subscription_lifetime)
-        schedule = Schedule(config.notifications, config.delta_every, config.sync_every)
+        schedule = Schedule(config.notifications, config.delta_every, config.sync_every,
+                            check_subscriptions_every=min(timedelta(minutes=30), config.subscription_lifetime / 6))
         source = GraphMailSource(graph, inventory, ingest, delta, Mover(store, clock, graph, config.move_to),
-                                 keeper if config.notifications else None, schedule)
+                                 keeper if config.notifications else None, schedule, config.tenant_id)
         await source.start()
         try:
             yield source

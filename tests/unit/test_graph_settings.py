@@ -48,3 +48,50 @@ def test_the_graph_secret_never_appears_in_the_settings_repr():
 def test_mailboxes_are_a_lower_cased_list():
     settings = load_settings({"ROOTMAIL_GRAPH_MAILBOXES": " AWS-Root-01@Example.com, aws-root@example.com ,"})
     assert settings.graph_mailboxes == ("aws-root-01@example.com", "aws-root@example.com")
+
+
+def _self_signed_pem(path):
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rootmail-graph")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+async def test_the_credential_is_a_secret_a_certificate_or_the_managed_identity(tmp_path):
+    from azure.identity.aio import CertificateCredential, ClientSecretCredential, DefaultAzureCredential
+
+    from mail.graph_client import credential_from
+
+    pem = _self_signed_pem(tmp_path / "graph.pem")
+    made = [credential_from("tenant", "client", "s3cr3t", None), credential_from("tenant", "client", "", pem),
+            credential_from("", "", "", None)]
+    try:
+        assert [type(c) for c in made] == [ClientSecretCredential, CertificateCredential, DefaultAzureCredential]
+    finally:
+        for credential in made:
+            await credential.close()
+
+
+def test_the_graph_config_follows_the_mode():
+    from mail.graph_wiring import GraphConfig
+
+    notified = GraphConfig.from_settings(load_settings({
+        "ROOTMAIL_MAIL_SOURCE": "graph", "ROOTMAIL_GRAPH_PUBLIC_URL": "https://rm.example.com",
+        "ROOTMAIL_GRAPH_DELTA_MINUTES": "5", "ROOTMAIL_GRAPH_SUBSCRIPTION_MINUTES": "10080"}))
+    polled = GraphConfig.from_settings(load_settings({"ROOTMAIL_MAIL_SOURCE": "graph-poll",
+                                                      "ROOTMAIL_GRAPH_POLL_SECONDS": "30"}))
+    assert notified.notifications and notified.delta_every.total_seconds() == 300
+    assert notified.subscription_lifetime.total_seconds() == 10080 * 60
+    assert not polled.notifications and polled.delta_every.total_seconds() == 30
