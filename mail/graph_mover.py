@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from core.errors import MailSourceUnavailable, NotFound
 from core.inventory import LEFT_FLAG
-from core.model import MailState
+from core.model import InboundMail, MailState
 from core.ports import Clock, Store
 from mail.graph_api import GraphMail
 from mail.graph_ingest import MOVE_FLAG
@@ -18,6 +19,7 @@ from mail.graph_ingest import MOVE_FLAG
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+REMEMBERED = 10_000
 PARALLEL = 8
 WAITING = frozenset({MailState.RECEIVED, MailState.FAILED})
 
@@ -33,6 +35,13 @@ class Mover:
     graph: GraphMail
     move_to: str  # folder display name; empty: only mark read
     _folders: dict[str, str] = field(default_factory=dict)
+    _final: OrderedDict[str, MailState] = field(default_factory=OrderedDict)  # mail key -> state, told by `settled`
+
+    def settled(self, mail: InboundMail) -> None:
+        """The forwarder's word that a mail reached its final state saves reading it back from the store."""
+        self._final[mail.key] = mail.state
+        while len(self._final) > REMEMBERED:
+            self._final.popitem(last=False)
 
     async def run_once(self) -> int:
         """Settle what can be settled now; returns how many messages were moved or left."""
@@ -62,10 +71,14 @@ class Mover:
 
     async def _verdict(self, note: dict) -> str:
         """'waiting' (not recorded yet, or still to be posted), 'forwarded' (every record), or 'left'."""
-        mails = [await self.store.get_mail(key) for key in note["keys"]]
-        if any(m is None or m.state in WAITING for m in mails):
+        states = [self._final.get(key) or await self._state(key) for key in note["keys"]]
+        if any(state is None or state in WAITING for state in states):
             return "waiting"
-        return "forwarded" if all(m.state is MailState.FORWARDED for m in mails) else "left"
+        return "forwarded" if all(state is MailState.FORWARDED for state in states) else "left"
+
+    async def _state(self, key: str) -> MailState | None:
+        mail = await self.store.get_mail(key)
+        return mail.state if mail else None
 
     async def _mark_and_move(self, mailbox: str, items: list[tuple[str, str]]) -> int:
         """Mark read and move, a batch at a time; a note goes once its message is moved, or gone from the mailbox."""

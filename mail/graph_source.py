@@ -104,6 +104,7 @@ class GraphMailSource:
 
     def settled(self, mail: InboundMail) -> None:
         """Forwarder hook: a mail reached its final state, so its message may be ready to move."""
+        self.mover.settled(mail)
         self._move_wake.set()
 
     def request_delta(self, mailbox: str | None = None) -> None:
