@@ -11,12 +11,10 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.mail_folder import MailFolder
-from msgraph.generated.models.message import Message
 from msgraph.generated.models.subscription import Subscription
 from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request_builder import DeltaRequestBuilder
 from msgraph.generated.users.item.mail_folders.mail_folders_request_builder import MailFoldersRequestBuilder
 from msgraph.generated.users.item.messages.item.message_item_request_builder import MessageItemRequestBuilder
-from msgraph.generated.users.item.messages.item.move.move_post_request_body import MovePostRequestBody
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 
 from core.errors import MailSourceUnavailable, NotFound
@@ -179,18 +177,6 @@ class GraphMail:
         if waits:
             self.client.throttled(mailbox, max(waits))
         return {str(r.get("id")): (int(r.get("status") or 0), r.get("body") if bodies else None) for r in responses}
-
-    async def mark_read(self, mailbox: str, message_id: str) -> None:
-        builder = self._sdk.users.by_user_id(mailbox).messages.by_message_id(message_id)
-        await self.client.json(mailbox, "marking a message read",
-                               lambda: builder.to_patch_request_information(Message(is_read=True),
-                                                                            _config(prefer=PREFER[:1])))
-
-    async def move(self, mailbox: str, message_id: str, folder_id: str) -> None:
-        builder = self._sdk.users.by_user_id(mailbox).messages.by_message_id(message_id).move
-        body = MovePostRequestBody(destination_id=folder_id)
-        await self.client.json(mailbox, "moving a message",
-                               lambda: builder.to_post_request_information(body, _config(prefer=PREFER[:1])))
 
     async def subscribe(self, mailbox: str, notification_url: str, lifecycle_url: str, client_state: str,
                         expires: datetime) -> SubscriptionInfo:

@@ -115,10 +115,6 @@ class GraphClient:
                               lambda: self._adapter.send_primitive_async(self._request(request), "bytes", ERRORS))
         return json.loads(raw) if raw else {}
 
-    async def no_content(self, mailbox: str, what: str, request: Callable[[], RequestInformation]) -> None:
-        await self.call(mailbox, what,
-                        lambda: self._adapter.send_no_response_content_async(self._request(request), ERRORS))
-
     def _request(self, build: Callable[[], RequestInformation]) -> RequestInformation:
         return _expanded(build(), self._adapter.base_url)
 
