@@ -28,6 +28,11 @@ def _ok(status: int) -> bool:
     return 200 <= status < 300
 
 
+def _refused(status: int | None) -> bool:
+    """A client error that asking again will not change (not 404, throttling, timeouts, conflicts, dependencies)."""
+    return status is not None and 400 <= status < 500 and status not in (404, 408, 409, 424, 429)
+
+
 @dataclass
 class Mover:
     store: Store
@@ -97,6 +102,9 @@ class Mover:
             elif moved == 404:  # read but not moved: the folder is gone; look it up (or make it) again next time
                 self._folders.pop(mailbox, None)
                 continue
+            elif _refused(read) or _refused(moved):  # Graph will not do it, however often we ask
+                logger.warning("Graph refused to mark or move a forwarded message; it stays where it is",
+                               extra={"mailbox": mailbox, "read_status": read, "move_status": moved})
             elif not (_ok(read) and (moved is None or _ok(moved))):
                 continue  # throttled or failing: the next round tries again
             await self.store.delete_flag(name)

@@ -178,3 +178,24 @@ async def test_notifications_folded_into_one_post_are_fetched_together_and_each_
     assert len(rootmail.graph.made("POST", "/$batch")) >= 2 and len(fetched) == 7
     assert not [r for r in rootmail.graph.requests
                 if not r.in_batch and r.method == "GET" and "/messages/" in r.path and "delta" not in r.path]
+
+
+async def test_a_move_graph_refuses_is_given_up_not_retried_forever(start_graph_app, caplog):
+    rootmail = await start_graph_app()
+    alias = await owned_alias(rootmail)
+    await subscribed(rootmail)
+    message = rootmail.aws_mail(alias)
+    rootmail.graph.fail(400, times=1, path=f"/messages/{message.id}/move$")
+
+    with caplog.at_level(logging.WARNING, "mail.graph_mover"):
+        await rootmail.graph.notify(message, ALIAS_BOX)
+
+        async def given_up() -> bool:
+            return not await rootmail.store.flags_with_prefix("graph-move:", 5) and message.data["isRead"]
+        await rootmail.until(given_up)
+    moves = [r for r in rootmail.graph.requests if r.path.endswith("/move")]
+    await rootmail.source.mover.run_once()
+
+    assert message.folder == rootmail.graph.mailbox(ALIAS_BOX).inbox and len(moves) == 1
+    assert [r for r in rootmail.graph.requests if r.path.endswith("/move")] == moves
+    assert any("refused" in r.getMessage() for r in caplog.records)
