@@ -83,6 +83,7 @@ class Lane:
     limiter: Limiter
     queue: list[Delivery] = field(default_factory=list)
     busy: bool = False
+    ready_at: float = float("-inf")  # its windows are full until then (valid until it posts or is paused)
 
     def add(self, delivery: Delivery) -> None:
         bisect.insort(self.queue, delivery, key=lambda d: d.urgency)
@@ -183,25 +184,28 @@ class Lanes:
         """The lane that posts now, or None and how long nothing can go (None: until something changes)."""
         if len(self._in_flight) >= self.settings.concurrency:
             return None, None
+        if not self._in_flight and not any(lane.queue for lane in self.lanes.values()):
+            self._idle.set()
+            return None, None
+        shared_wait = self.shared.wait(now)  # first: while the app-wide window is full, no lane needs a look
+        if shared_wait > 0:
+            return None, shared_wait
         best, best_key, soonest = None, None, None
         for lane in self.lanes.values():
             if not lane.queue or lane.busy:
                 continue
-            wait = lane.limiter.wait(now)
+            if lane.ready_at > now:  # its own windows are full until then: known from an earlier look
+                wait = lane.ready_at - now
+            else:
+                wait = lane.limiter.wait(now)
+                lane.ready_at = now + wait
             if wait > 0:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
             key = lane.priority()
             if best_key is None or key < best_key:
                 best, best_key = lane, key
-        if best is None:
-            if not self._in_flight and not any(lane.queue for lane in self.lanes.values()):
-                self._idle.set()
-            return None, soonest
-        shared_wait = self.shared.wait(now)
-        if shared_wait > 0:
-            return None, shared_wait
-        return best, 0.0
+        return best, (0.0 if best else soonest)
 
     def _start(self, lane: Lane) -> None:
         now = self._now()
@@ -237,6 +241,7 @@ class Lanes:
             lane.add(delivery)
         if outcome.retry_after is not None:
             lane.limiter.pause(self._now() + outcome.retry_after)
+        lane.ready_at = float("-inf")
         lane.busy = False
         self._in_flight.discard(asyncio.current_task())
         self._wake.set()
