@@ -205,6 +205,17 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_ORG_SYNC_MINUTES", "org_sync_minutes", "360", _int_between(0, 10080), False,
      "Minutes between scheduled syncs with AWS Organizations (drift is posted to the admin conversation when it "
      "changes); 0: only the `sync` command.", "60"),
+    ("ROOTMAIL_ADOPT_ROLE_ARN", "adopt_role_arn", "", _role_arn, False,
+     "Role in the AWS management account (or a delegated administrator) RootMail assumes to move accounts' root "
+     "e-mail into RootMail with `adopt` (account:GetPrimaryEmail, account:StartPrimaryEmailUpdate, "
+     "account:AcceptPrimaryEmailUpdate; organizations:DescribeOrganization and "
+     "organizations:ListAWSServiceAccessForOrganization to check eligibility first). Uses ROOTMAIL_ORG_EXTERNAL_ID "
+     "and ROOTMAIL_ORG_REGION. Empty: no `adopt`.", "arn:aws:iam::111122223333:role/RootMailAdopter"),
+    ("ROOTMAIL_ADOPT_CONCURRENCY", "adopt_concurrency", "5", _int_between(1, 100), False,
+     "Accounts one instance moves at a time (each waits for its code mail); AWS throttling slows it further.", "10"),
+    ("ROOTMAIL_ADOPT_CODE_MINUTES", "adopt_code_minutes", "10", _int_between(1, 1440), False,
+     "How long `adopt` waits for an account's code mail before asking AWS for a new code once; then the account "
+     "fails.", "15"),
     ("ROOTMAIL_ALLOWED_TENANTS", "allowed_tenants", "", _ids, False,
      "Comma-separated Entra tenant ids whose users may use RootMail; others get a refusal. Empty: the bot's own "
      "tenant (MicrosoftAppTenantId), or any tenant when that is empty too.", "11111111-2222-3333-4444-555555555555"),
@@ -295,6 +306,9 @@ class Settings:
     org_external_id: str
     org_region: str
     org_sync_minutes: int
+    adopt_role_arn: str
+    adopt_concurrency: int
+    adopt_code_minutes: int
     allowed_tenants: tuple[str, ...]
     admins: tuple[str, ...]
     admin_group: str
