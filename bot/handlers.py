@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable
 
 import cards
 from bot.org_sync import sync
-from bot import protect
+from bot import adopt, protect
 from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
@@ -170,6 +170,8 @@ ACTIONS: dict[str, Handler] = {
 }
 COMMANDS.update(protect.COMMANDS)
 ACTIONS.update(protect.ACTIONS)
+COMMANDS.update(adopt.COMMANDS)
+ACTIONS.update(adopt.ACTIONS)
 
 
 async def run_command(services: Services, turn: Turn) -> Card:

@@ -24,6 +24,7 @@ class Services:
     revealer: Revealer | None = None  # Reveal of sealed codes and links; None: not set up
     poster: Poster | None = None  # proactive cards (transfer requests to the owning channel)
     status: Callable[[], Awaitable[Any]] | None = None  # the admin status (core.status.Status); None: not set up
+    adoption: Any = None  # core.adoption.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 
