@@ -32,6 +32,9 @@ def help_card(unknown: str | None = None) -> e.Element:
         e.text("RootMail gives every AWS account a unique root user e-mail address and posts the mail AWS sends "
                "to it in the channel of the team that owns the account."),
         *(_command(*command) for command in COMMANDS),
+        e.note("Admins also have: pool (aliases per mailbox, read again from Exchange), sync (compare with AWS "
+               "Organizations), status (backlog, pool fill, mail source) and adopt <account id | --all-unmanaged> "
+               "(move an existing account's root e-mail into RootMail).", separator=True),
         e.note("In a channel, @mention RootMail before the command, for example: @RootMail list. In a personal "
                "chat just type the command; the /rootmail prefix is optional.", separator=True),
     ]

@@ -16,5 +16,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("list", "List the root addresses this chat owns."),
     Command("link", "Record the AWS account an address belongs to: link <address> <12-digit account id>"),
     Command("retire", "Retire an address whose AWS account is closed: retire <address>. It is never reused."),
+    Command("transfer", "Move an address to this channel: transfer <address>. Its owner or an admin approves."),
+    Command("audit", "Who did what to an address and its mail, and when: audit <address>"),
     Command("help", "Show what RootMail can do."),
 )
