@@ -21,12 +21,15 @@ import cards
 from api.auth import ENTRA_METADATA, Jwks, TokenValidator
 from api.routes import API, ApiServices, api_app
 from bot.activity_bot import RootMailBot
+from bot.adopt import CardBoard
 from bot.members import TeamsMembership
 from bot.reveal import TeamsMessenger
 from bot.poster import BotPoster
 from bot.services import Services
 from cards.drift import drift_card
 from cards.pool import aliases_missing_card
+from core.adopt import AccountApi, Policy
+from core.adoption import Adopter
 from core.allocation import Allocator, load_pool
 from core.errors import RootMailError
 from cards.protection import private_secret_card, quarantine_card
@@ -37,7 +40,7 @@ from core.lanes import LaneSettings
 from core.ratelimit import Window
 from core.status import LaneStatus, gather_status
 from obs.telemetry import Telemetry
-from core.inspection import Inspector
+from core.inspection import Inspector, secret_context
 from core.reveal import RevealCards, Revealer, wipe_expired
 from core.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
@@ -66,6 +69,7 @@ REVEALER = web.AppKey("revealer", Revealer)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are looked for and wiped
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
+ADOPTER = web.AppKey("adopter", Adopter)
 
 
 def utc_now() -> datetime:
@@ -84,7 +88,8 @@ class _BotConfig:
 
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
                clock: Clock = utc_now, graph_credential: Any = None, org_accounts: AccountSource | None = None,
-               org_sync_interval: float | None = None) -> web.Application:
+               org_sync_interval: float | None = None, aws_account: AccountApi | None = None,
+               adopt_policy: Policy | None = None) -> web.Application:
     """Build the aiohttp app. `store`, `poster` and `org_accounts` (AWS Organizations) may be injected (tests);
     otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES."""
     app = web.Application()
@@ -101,6 +106,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.cleanup_ctx.append(_mail_source_ctx(clock, graph_credential))
     app.cleanup_ctx.append(_api_ctx(clock))
     app.cleanup_ctx.append(_org_sync_ctx(org_accounts, clock, org_sync_interval))
+    app.cleanup_ctx.append(_adopt_ctx(aws_account, clock, adopt_policy))
     app.add_subapp("/api/v1", api_app())
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -350,6 +356,39 @@ async def _sync_every(app: web.Application, sync: OrgSync, seconds: float, clock
             logger.warning("scheduled AWS Organizations sync failed", extra={"reason": str(failure)})
         except Exception:
             logger.exception("scheduled AWS Organizations sync failed")
+
+
+def _adopt_ctx(injected: AccountApi | None, clock: Clock, policy: Policy | None):
+    """`adopt`: AWS Account Management on its own role; code mails diverted from the forwarder; runs resumed."""
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        api = injected or _adopt_api(settings)
+        if api is None or not settings.adopt_role_arn:
+            yield
+            return
+        box = app[INSPECTOR].box
+        adopter = Adopter(app[STORE], clock, api, app[SERVICES].allocator,
+                          lambda mail: box.open(mail.secret, secret_context(mail.key)),
+                          CardBoard(app[POSTER], TeamsMessenger(app[ADAPTER], settings.app_id)), settings.instance_id,
+                          policy or Policy(code_wait=timedelta(minutes=settings.adopt_code_minutes)),
+                          settings.adopt_concurrency)
+        app[ADOPTER] = adopter
+        app[SERVICES].adoption = adopter
+        app[FORWARDER].divert = adopter.divert
+        await adopter.resume()
+        yield
+        await adopter.close()
+        if injected is None:
+            api.close()
+    return ctx
+
+
+def _adopt_api(settings: Settings) -> AccountApi | None:
+    if not settings.adopt_role_arn:
+        return None
+    from aws.account import AccountClient  # boto3 is imported only when adoption is configured
+
+    return AccountClient(settings.adopt_role_arn, settings.org_region, settings.org_external_id)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
