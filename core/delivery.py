@@ -173,9 +173,11 @@ class Courier:
 
     async def renew(self, delivery: Delivery) -> bool:
         """Extend the lease of a mail still waiting in a lane; False if it is no longer ours."""
-        now = self.clock()
+        now, original = self.clock(), delivery.mail
         try:
-            delivery.mail = await self.store.update_mail(replace(delivery.mail, lease_until=now + self.lease))
+            renewed = await self.store.update_mail(replace(original, lease_until=now + self.lease))
+            if delivery.mail is original:  # not taken for posting meanwhile: a later write must not be undone
+                delivery.mail = renewed
             return True
         except (Conflict, NotFound):
             return False

@@ -149,6 +149,7 @@ class Forwarder:
     async def _feed(self, limit: int) -> int:
         now = self.clock()
         due = await self.store.claim_due_mails(now, self.instance_id, now + self.courier.lease, limit)
+        self.lanes.behind = len(due) >= limit
         for mail in due:
             if self.lanes.holds(mail.key):  # claimed again by us after its lease ran out: it is still on its way
                 continue

@@ -121,6 +121,7 @@ class Lanes:
         self._idle.set()
         self._in_flight: set[asyncio.Task] = set()
         self._held: set[str] = set()
+        self.behind = False  # more mail is due in the store than the last claim took: every lane folds
         self.posts = 0
         self.digests = 0
 
@@ -210,7 +211,7 @@ class Lanes:
     def _start(self, lane: Lane) -> None:
         now = self._now()
         rate = self.settings.shared_rate
-        crowded = rate is not None and self.queued > rate * self.settings.crowded_after
+        crowded = self.behind or rate is not None and self.queued > rate * self.settings.crowded_after
         batch = plan(lane.queue, self.settings.digest_threshold, self.settings.digest_most, crowded)
         chosen = set(map(id, batch))
         lane.queue = [d for d in lane.queue if id(d) not in chosen]

@@ -104,3 +104,67 @@ async def test_cosmos_throttling_and_timeouts_during_a_burst_every_mail_once(aio
 
         exactly_once(limited, keys)
         assert faults.injected["429"] >= 5 and faults.injected["hang"] >= 2 and faults.injected["late"] >= 2
+
+
+class HeldStore:
+    """The real store, except that the first lease renewal is written at once but answered only when released
+    (a slow Cosmos DB round trip)."""
+
+    def __init__(self, store):
+        self.store, self.released, self.renewals = store, asyncio.Event(), 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    async def update_mail(self, mail):
+        written = await self.store.update_mail(mail)
+        if mail.posting_since is None and mail.lease_until and not self.renewals:
+            self.renewals += 1
+            await self.released.wait()
+        return written
+
+
+class HeldPoster:
+    def __init__(self):
+        self.released, self.posts = asyncio.Event(), 0
+
+    async def post(self, owner, card, summary):
+        self.posts += 1
+        await self.released.wait()
+        return f"activity-{self.posts}"
+
+
+async def test_a_renewal_answered_after_the_post_began_does_not_undo_its_mark(tmp_path):
+    from datetime import datetime, timezone
+
+    from core.delivery import Courier
+    from core.forwarding import PlainCards
+    from core.lanes import Delivery
+    from core.model import MailState, Owner
+    from storage.sqlite import open_sqlite
+    from tests.contract.conftest import mail
+
+    def now():
+        return datetime.now(timezone.utc)
+
+    async with open_sqlite(tmp_path / "r.db") as sqlite:
+        store, poster = HeldStore(sqlite), HeldPoster()
+        courier = Courier(store, poster, now, PlainCards(lambda m, r: {"body": []}, None), "one")
+        await sqlite.record_mail(mail("k1", at=now()))
+        [claimed] = await sqlite.claim_due_mails(now(), "one", now() + timedelta(seconds=60), 1)
+        delivery = Delivery(claimed, Owner("19:c"), None, MailState.FORWARDED)
+
+        renewal = asyncio.create_task(courier.renew(delivery))  # written, answer held back
+        while not store.renewals:
+            await asyncio.sleep(0.01)
+        sending = asyncio.create_task(courier.send([delivery]))  # marks (after a conflict), then posts
+        while not poster.posts:
+            await asyncio.sleep(0.01)
+        store.released.set()  # the renewal's answer arrives while the post is under way
+        await renewal
+        poster.released.set()
+        outcome = await sending
+
+        assert outcome.posted
+        stored = await sqlite.get_mail("k1")
+        assert (stored.state, stored.activity_id, stored.posting_since) == (MailState.FORWARDED, "activity-1", None)
