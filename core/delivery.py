@@ -144,6 +144,9 @@ class Courier:
                 if stored and stored.state is done.state and stored.activity_id == done.activity_id:
                     delivery.mail = stored
                     return True
+                if stored and stored.state in PENDING and stored.lease_owner == self.owner:
+                    done = replace(done, etag=stored.etag)  # still ours; only its etag moved on
+                    continue
                 logger.error("mail changed while posting; lease lost", extra={"mail_key": done.key})
                 return False
         return False

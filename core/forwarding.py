@@ -191,6 +191,8 @@ class Forwarder:
             await asyncio.sleep(lease.total_seconds() / 4)
             soon = self.clock() + lease / 2
             for delivery in [d for d in self.lanes.waiting() if d.mail.lease_until and d.mail.lease_until < soon]:
+                if not self.lanes.is_waiting(delivery):  # taken for posting meanwhile: its mark extends the lease
+                    continue
                 try:
                     if not await self.courier.renew(delivery):
                         self.lanes.drop(delivery)

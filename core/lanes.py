@@ -157,6 +157,11 @@ class Lanes:
         for lane in self.lanes.values():
             yield from lane.queue
 
+    def is_waiting(self, delivery: Delivery) -> bool:
+        """Still in its lane: not taken for posting."""
+        lane = self.lanes.get(delivery.target.conversation_id)
+        return lane is not None and any(d is delivery for d in lane.queue)
+
     def drop(self, delivery: Delivery) -> None:
         """Forget a delivery (its lease went to someone else)."""
         lane = self.lanes.get(delivery.target.conversation_id)

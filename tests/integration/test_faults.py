@@ -168,3 +168,34 @@ async def test_a_renewal_answered_after_the_post_began_does_not_undo_its_mark(tm
         assert outcome.posted
         stored = await sqlite.get_mail("k1")
         assert (stored.state, stored.activity_id, stored.posting_since) == (MailState.FORWARDED, "activity-1", None)
+
+
+async def test_the_outcome_of_a_post_is_recorded_even_if_its_own_lease_was_renewed_meanwhile(tmp_path):
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from core.delivery import Courier
+    from core.forwarding import PlainCards
+    from core.lanes import Delivery
+    from core.model import MailState, Owner
+    from storage.sqlite import open_sqlite
+    from tests.contract.conftest import mail
+
+    def now():
+        return datetime.now(timezone.utc)
+
+    async with open_sqlite(tmp_path / "r.db") as store:
+        poster = HeldPoster()
+        courier = Courier(store, poster, now, PlainCards(lambda m, r: {"body": []}, None), "one")
+        await store.record_mail(mail("k1", at=now()))
+        [claimed] = await store.claim_due_mails(now(), "one", now() + timedelta(seconds=60), 1)
+        sending = asyncio.create_task(courier.send([Delivery(claimed, Owner("19:c"), None, MailState.FORWARDED)]))
+        while not poster.posts:
+            await asyncio.sleep(0.01)
+        marked = await store.get_mail("k1")
+        await store.update_mail(replace(marked, lease_until=now() + timedelta(seconds=90)))  # a late renewal
+        poster.released.set()
+        await sending
+
+        stored = await store.get_mail("k1")
+        assert (stored.state, stored.activity_id, stored.posting_since) == (MailState.FORWARDED, "activity-1", None)
