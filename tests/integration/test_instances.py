@@ -2,6 +2,7 @@
 who posts each mail, so every mail reaches its channel exactly once and nothing is left waiting."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from contextlib import asynccontextmanager
 
@@ -53,3 +54,28 @@ async def test_two_instances_share_a_burst_and_post_every_mail_once(aiohttp_clie
         assert all(posted), f"both instances should have posted: {posted}"
         assert await first[STORE].count_mails("forwarded") == len(keys)
         print(f"\ntwo instances: posts {posted}, answered 429: {sum(limited.throttled.values())}")
+
+
+async def test_a_hundred_new_addresses_at_once_over_two_instances_are_all_distinct(aiohttp_client, connector,
+                                                                                   make_settings,
+                                                                                   cosmos_server):  # noqa: F811
+    from app import create_app
+    from tests.cardwalk import action, text
+    from tests.fakes import teams
+    from tests.integration.conftest import Harness
+    from tests.integration.test_bot_commands import FORM
+
+    async with shared_database(cosmos_server) as (store_a, store_b):
+        a = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-a"),
+                                                    store=store_a)), connector)
+        b = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-b"),
+                                                    store=store_b)), connector)
+        form = action(await a.say("new"), "new.submit")["data"]
+        cards = await asyncio.gather(*(
+            (a if n % 2 else b).execute("new.submit", form | FORM | {"request_id": f"req-{n}",
+                                                                       "account_name": f"Team {n}"})
+            for n in range(100)))
+        page = await store_a.list_by_owner(teams.PLATFORM.conversation_id, 100)
+        addresses = {record.address for record in page.items}
+        assert len(addresses) == 100 and await store_b.count_addresses() == 100
+        assert all(any(address in text(card) for address in addresses) for card in cards)
