@@ -3,6 +3,7 @@ and the `adopt` form filled in and started from the admin chat."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from tests.integration.conftest import Harness
 ORG_ROLE = "arn:aws:iam::111111111111:role/RootMailOrgReader"
 ADOPT_ROLE = "arn:aws:iam::111111111111:role/RootMailAdopter"
 ADMIN_CHAT = teams.PERSONAL
-FAST = Policy(code_wait=timedelta(seconds=2), backoff=timedelta(milliseconds=50),
+# Codes that do come arrive in well under a second; the wait is long so a loaded machine never trips it.
+FAST = Policy(code_wait=timedelta(seconds=20), backoff=timedelta(milliseconds=50),
               max_backoff=timedelta(milliseconds=200), poll=timedelta(milliseconds=50),
               card_every=timedelta(milliseconds=100))
+SHORT = replace(FAST, code_wait=timedelta(seconds=3))  # for tests about codes that never come
 
 
 @pytest.fixture
@@ -80,7 +83,7 @@ async def adopt(harness: Harness, what: str = "--all-unmanaged", owner: teams.Wh
     answer = await harness.execute("adopt.start", data, ADMIN_CHAT)
     assert "Adoption started" in texts(answer), texts(answer)
     if finish:
-        await asyncio.wait_for(harness.client.app[ADOPTER].wait(data["run"]), 60)
+        await asyncio.wait_for(harness.client.app[ADOPTER].wait(data["run"]), 120)
     return data["run"]
 
 

@@ -12,8 +12,8 @@ from core.adopt import TRUSTED_ACCESS_OFF, Step
 from core.adopt_book import AdoptBook
 from core.model import MailState
 from scripts.demo_mail import build_message, send
-from tests.integration.adopt_helpers import (FAST, adopt, items, org, progress, shown_everywhere,  # noqa: F401
-                                             start)
+from tests.integration.adopt_helpers import (FAST, SHORT, adopt, items, org, progress,  # noqa: F401
+                                             shown_everywhere, start)
 
 LEGACY = "222222222222"
 
@@ -32,7 +32,7 @@ async def nothing_pending(harness) -> None:
 
 async def test_a_code_that_never_arrives_is_asked_for_once_more(start, org):
     org.drop_codes[LEGACY] = 1
-    harness = await start()
+    harness = await start(SHORT)
 
     run_id = await adopt(harness, LEGACY)
 
@@ -47,25 +47,25 @@ async def test_a_code_that_never_arrives_is_asked_for_once_more(start, org):
 
 async def test_a_code_that_never_arrives_twice_fails_the_account_and_the_rest_goes_on(start, org):
     org.drop_codes[LEGACY] = 2
-    harness = await start()
+    harness = await start(SHORT)
 
     run_id = await adopt(harness)
 
     item = (await items(harness, run_id))[LEGACY]
-    assert item.step is Step.FAILED and item.reason == "no code arrived within 2 s, 2 times"
+    assert item.step is Step.FAILED and item.reason == "no code arrived within 3 s, 2 times"
     assert org.accounts[LEGACY].email == "billing-root@corp.example"  # AWS kept the old root e-mail
     record = await harness.store.get_address(item.address)
     assert record.account_id is None  # the address waits for a later run; it was never linked
     assert await moved(harness, org, "333333333333") and await moved(harness, org, "444444444444")
     card, _ = progress(harness)
-    assert "Adopted 2 of 4 AWS accounts" in card and "no code arrived within 2 s, 2 times" in card
+    assert "Adopted 2 of 4 AWS accounts" in card and "no code arrived within 3 s, 2 times" in card
     assert [e.action for e in await harness.store.audit_for(item.address, 1)] == ["adopt-failed"]
     await nothing_pending(harness)
 
 
 async def test_a_later_run_reuses_the_address_of_a_failed_one(start, org):
     org.drop_codes[LEGACY] = 2
-    harness = await start()
+    harness = await start(SHORT)
     first = (await items(harness, await adopt(harness, LEGACY)))[LEGACY]
 
     second = (await items(harness, await adopt(harness, LEGACY)))[LEGACY]
@@ -107,14 +107,14 @@ async def test_codes_that_expire_twice_fail_the_account_with_aws_words(start, or
 
 async def test_a_forged_code_mail_is_quarantined_and_never_used(start, org):
     org.drop_codes[LEGACY] = 1  # the real first code is late: only the forgery is there
-    harness = await start()
+    harness = await start(SHORT)
     run_id = await adopt(harness, LEGACY, finish=False)
     address = await _waiting_address(harness, run_id)
 
     forged = build_message("email-update", address, LEGACY)
     del forged["Authentication-Results"]  # sent straight to RootMail, past the boundary: nobody vouches for it
     await asyncio.to_thread(send, forged, *org.smtp)
-    await asyncio.wait_for(harness.client.app[ADOPTER].wait(run_id), 30)
+    await asyncio.wait_for(harness.client.app[ADOPTER].wait(run_id), 120)
 
     assert await moved(harness, org, LEGACY)
     forged_code = _code(forged)
@@ -127,7 +127,7 @@ async def test_a_forged_code_mail_is_quarantined_and_never_used(start, org):
 
 async def test_a_verified_code_mail_naming_another_account_is_set_aside(start, org):
     org.name_other_account[LEGACY] = "999999999999"
-    harness = await start()
+    harness = await start(SHORT)
 
     await adopt(harness, LEGACY)
 

@@ -15,7 +15,7 @@ LEGACY = ("222222222222", "333333333333", "444444444444")
 async def test_a_run_cut_by_a_restart_resumes_and_finishes_on_the_same_card(start, org):
     for account_id in LEGACY:
         org.drop_codes[account_id] = 1  # every first code is lost while RootMail is down
-    slow = replace(FAST, code_wait=timedelta(seconds=3))
+    slow = replace(FAST, code_wait=timedelta(seconds=4))
     first = await start(slow)
     run_id = await adopt(first, finish=False)
     await _until(lambda found: all(found[a].step is Step.WAITING for a in LEGACY), first, run_id)
@@ -38,7 +38,7 @@ async def test_a_run_cut_by_a_restart_resumes_and_finishes_on_the_same_card(star
 
 async def _items_after_restart(start, policy, run_id):
     second = await start(policy)
-    await asyncio.wait_for(second.client.app[ADOPTER].wait(run_id), 30)
+    await asyncio.wait_for(second.client.app[ADOPTER].wait(run_id), 120)
     return second, await items(second, run_id)
 
 
