@@ -28,7 +28,7 @@ async def limited(aiohttp_server):
     return fake
 
 
-async def started(aiohttp_client, settings, post_timeout: float = 0.4, **overrides):
+async def started(aiohttp_client, settings, post_timeout: float = 1.0, **overrides):
     app = create_app(settings, **overrides)
     await aiohttp_client(app)
     app[FORWARDER].base_backoff = 0.05
@@ -44,7 +44,7 @@ def exactly_once(limited: TeamsLimitedConnector, keys) -> None:
 
 async def test_bot_connector_faults_during_a_burst_every_mail_once(aiohttp_client, make_settings, limited):
     app = await started(aiohttp_client, make_settings(ROOTMAIL_DIGEST_THRESHOLD="0"))
-    limited.hang_seconds = 1.0
+    limited.hang_seconds = 2.5  # longer than RootMail waits (1 s), then 504 without posting
     faults = [(429, {"Retry-After": "1"}), (412, {}), (502, {}), (504, {}), (0, {}), (429, {"Retry-After": "1"})]
     limited.faults += faults * 2
 
@@ -62,7 +62,7 @@ async def test_bot_connector_faults_during_a_burst_every_mail_once(aiohttp_clien
 async def test_a_post_that_timed_out_but_arrived_is_posted_again_and_says_it_may_repeat(aiohttp_client, make_settings,
                                                                                          limited):
     app = await started(aiohttp_client, make_settings())
-    limited.late, limited.hang_seconds = 1, 1.0  # accepted, answered after RootMail gave up (0.4 s)
+    limited.late, limited.hang_seconds = 1, 2.5  # accepted, answered after RootMail gave up (1 s)
 
     keys = await burst_into(app, limited, Burst(mails=1, channels=1), addresses=1)
     await nothing_pending(app[STORE], timeout=15)
@@ -93,7 +93,7 @@ async def test_cosmos_throttling_and_timeouts_during_a_burst_every_mail_once(aio
     faults, server = faulty_cosmos
     async with cosmos_test_store(server, timeout=1.5) as store:
         await add_addresses(store, 80, 4, limited.url)
-        app = await started(aiohttp_client, make_settings(ROOTMAIL_INSTANCE_ID="cosmos-1"), store=store)
+        app = await started(aiohttp_client, make_settings(ROOTMAIL_INSTANCE_ID="cosmos-1"), 15.0, store=store)
         app[FORWARDER].courier.lease = timedelta(seconds=4)  # mail leased by a request that timed out returns soon
         faults.kinds, faults.every = ("429", "hang", "429", "late"), 13
 
