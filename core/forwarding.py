@@ -150,14 +150,17 @@ class Forwarder:
         now = self.clock()
         due = await self.store.claim_due_mails(now, self.instance_id, now + self.courier.lease, limit)
         self.lanes.behind = len(due) >= limit
+        routed = []
         for mail in due:
             if self.lanes.holds(mail.key):  # claimed again by us after its lease ran out: it is still on its way
                 continue
             delivery = await self._route(mail)
             if delivery.target.conversation_id:
-                self.lanes.add(delivery)
+                routed.append(delivery)
             else:
                 await self.courier.finish_unposted(delivery)
+        for delivery in routed:  # all at once: a lane sees the batch's whole backlog before it posts any of it
+            self.lanes.add(delivery)
         return len(due)
 
     async def _route(self, mail: InboundMail) -> Delivery:
