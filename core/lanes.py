@@ -54,15 +54,20 @@ def plan(queue: list[Delivery], threshold: int, most: int, crowded: bool = False
 
     Up to `threshold` pending mails, one card each. Above it, or whenever `crowded` (all conversations together are
     behind), a digest of up to `most` mails, most urgent first; critical mail still goes alone first unless critical
-    mail itself is over the threshold. threshold 0: never fold."""
+    mail itself is over the threshold. Quarantined mail always gets its own card: admins need each one's reason.
+    threshold 0: never fold."""
     if not queue:
         return []
-    if threshold <= 0 or len(queue) <= (1 if crowded else threshold) or most <= 1:
-        return queue[:1]
-    critical = sum(1 for d in queue if d.mail.severity == CRITICAL)
-    if queue[0].mail.severity == CRITICAL and critical <= threshold:
-        return queue[:1]
-    return queue[critical if critical <= threshold else 0:][:most]
+    head = queue[0]
+    if threshold <= 0 or most <= 1 or head.final is MailState.QUARANTINED:
+        return [head]
+    foldable = [d for d in queue if d.final is not MailState.QUARANTINED]
+    if len(foldable) <= (1 if crowded else threshold):
+        return [head]
+    critical = sum(1 for d in foldable if d.mail.severity == CRITICAL)
+    if head.mail.severity == CRITICAL and critical <= threshold:
+        return [head]
+    return foldable[critical if critical <= threshold else 0:][:most]
 
 
 @dataclass

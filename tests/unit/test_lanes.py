@@ -159,3 +159,15 @@ async def test_a_mail_held_in_a_lane_is_known_until_its_post_is_done():
     assert lanes.holds("m1")
     await drain(lanes)
     assert not lanes.holds("m1")
+
+
+def test_quarantined_mail_is_never_folded_into_a_digest():
+    held = [Delivery(delivery(f"spoof{i:02d}", minute=i).mail, Owner("19:admins"), None, MailState.QUARANTINED)
+            for i in range(15)]
+    unknown = [Delivery(delivery(f"stray{i:02d}", minute=20 + i).mail, Owner("19:admins"), None, MailState.UNMAPPED)
+               for i in range(12)]
+    queue = ordered(*held, *unknown)
+
+    assert keys(plan(queue, threshold=10, most=25)) == ["spoof00"]
+    assert keys(plan(ordered(*unknown, held[0]), threshold=10, most=25)) == ["spoof00"]
+    assert len(plan(ordered(*unknown), threshold=10, most=25)) == 12
