@@ -150,12 +150,14 @@ class Forwarder:
         now = self.clock()
         due = await self.store.claim_due_mails(now, self.instance_id, now + self.courier.lease, limit)
         self.lanes.behind = len(due) >= limit
+        fresh = [mail for mail in due if not self.lanes.holds(mail.key)]  # held: claimed again after its lease ran
+        routes = await asyncio.gather(*(self._route(mail) for mail in fresh), return_exceptions=True)  # out
         routed = []
-        for mail in due:
-            if self.lanes.holds(mail.key):  # claimed again by us after its lease ran out: it is still on its way
-                continue
-            delivery = await self._route(mail)
-            if delivery.target.conversation_id:
+        for mail, delivery in zip(fresh, routes):
+            if isinstance(delivery, BaseException):  # the store was away for this one: back when its lease ends
+                logger.warning("could not route a mail; it is tried again later",
+                               extra={"mail_key": mail.key, "error": type(delivery).__name__})
+            elif delivery.target.conversation_id:
                 routed.append(delivery)
             else:
                 await self.courier.finish_unposted(delivery)
