@@ -47,9 +47,6 @@ class Allocator:
             return Allocation(await self.store.get_address(duplicate.address), created=False)
         except AccountIdTaken as taken:
             raise InvalidRequest({"account_id": f"Already linked to {taken.address}."}) from None
-        await self.store.append_audit(AuditEvent(
-            self.clock(), requester.aad_object_id or requester.id, "allocate", record.address,
-            {"account_name": record.account_name, "owner": owner.conversation_id, "mailbox": record.mailbox}))
         logger.info("allocated address", extra={"address": record.address, "mailbox": record.mailbox})
         return Allocation(record, created=True)
 
@@ -82,7 +79,7 @@ class Allocator:
     async def _from_alias(self, mailbox, request, owner, requester) -> RootAddress | None:
         while alias := await self.store.claim_alias(mailbox.address):
             try:
-                record = await self.store.create_address(self._record(alias, mailbox, request, owner, requester))
+                record = await self._store_new(self._record(alias, mailbox, request, owner, requester))
             except AddressTaken:
                 logger.warning("alias already used by an address record; skipping", extra={"address": alias})
                 continue
@@ -101,10 +98,17 @@ class Allocator:
             if not is_valid_address(address):
                 raise PoolExhausted(f"Mailbox {mailbox.address} is too long to make plus-addresses AWS accepts.")
             try:
-                return await self.store.create_address(self._record(address, mailbox, request, owner, requester))
+                return await self._store_new(self._record(address, mailbox, request, owner, requester))
             except AddressTaken:
                 continue
         raise PoolExhausted(f"Could not find a free plus-address on {mailbox.address}; try again.")
+
+    async def _store_new(self, record: RootAddress) -> RootAddress:
+        """The record and its audit event in one write: on Cosmos DB the event rides in the address document."""
+        event = AuditEvent(record.created_at, record.requester.aad_object_id or record.requester.id, "allocate",
+                           record.address, {"account_name": record.account_name,
+                                            "owner": record.owner.conversation_id, "mailbox": record.mailbox})
+        return await self.store.create_address(record, event)
 
     def _record(self, address, mailbox, request, owner, requester) -> RootAddress:
         now = self.clock()

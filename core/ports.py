@@ -44,9 +44,11 @@ class Store(Protocol):
         stay. Returns how many were removed. A removed alias that is added again later is free again."""
 
     # --- root addresses -----------------------------------------------------------------
-    async def create_address(self, record: RootAddress) -> RootAddress:
+    async def create_address(self, record: RootAddress, event: AuditEvent | None = None) -> RootAddress:
         """Store a new address. Raises AddressTaken, AccountIdTaken (account id linked elsewhere)
-        or DuplicateRequest (request_id already allocated). Returns the record with its etag."""
+        or DuplicateRequest (request_id already allocated). Returns the record with its etag.
+        `event` (the allocation's audit event, subject = the address) is stored with the record: both or
+        neither, and `audit_for` returns it like an appended one."""
 
     async def get_address(self, address: str) -> RootAddress | None:
         """Case-insensitive lookup by address."""

@@ -18,8 +18,10 @@ some characters in ids.
 
 Requests per operation, steady state: get_address 1; get_by_account_id / get_by_request_id 2 (claim, then the
 address it names); create_address 1 + one per unique id it carries (3 at most); update_address 2 (read, replace),
-+1 to claim a new account id, +2 to release an old one. A whole Allocator.allocate is 4: alias replace, request
-claim, address document, audit append (see BENCHMARKS.md).
++1 to claim a new account id, +2 to release an old one. A whole Allocator.allocate is 3: alias replace, request
+claim, address document — the allocation's audit event rides in the address document (`created_event`, merged back
+by audit_for), so the two are also one atomic write; +1 when the request also links an account id (see
+BENCHMARKS.md).
 Queries that stay in one partition name it and also filter on c.pk in their SQL. Listing by owner, search, the
 due-mail query and counts cross partitions; listing pages by keyset (the last sort key, as an opaque token)
 rather than by the SDK's continuation, which the Python SDK cannot resume for cross-partition ORDER BY queries.

@@ -169,6 +169,29 @@ def audit_from_doc(doc: dict[str, Any]) -> AuditEvent:
     return AuditEvent(parse_when(doc["at"]), doc["actor"], doc["action"], doc["subject"], doc.get("detail") or {})
 
 
+# The allocation's audit event is stored inside the address document it created (see CosmosStore.create_address).
+def created_event_field(event: AuditEvent | None) -> dict[str, Any]:
+    if event is None:
+        return {}
+    return {"created_event": {"at": when(event.at), "actor": event.actor, "action": event.action,
+                              "subject": event.subject, "detail": event.detail}}
+
+
+def kept_created_event(current: dict[str, Any]) -> dict[str, Any]:
+    """What a replace must carry over from the stored document: the event is written once, at creation."""
+    return {"created_event": current["created_event"]} if current.get("created_event") else {}
+
+
+def with_created_event(events: list[AuditEvent], address: dict[str, Any], limit: int) -> list[AuditEvent]:
+    """Merge the address document's creation event into `events` (newest first), keeping at most `limit`.
+    Nothing about an address happens before it is created, so it goes after every event not older than it."""
+    if not address.get("created_event"):
+        return events
+    created = audit_from_doc(address["created_event"])
+    at = next((i for i, e in enumerate(events) if e.at < created.at), len(events))
+    return [*events[:at], created, *events[at:]][:limit]
+
+
 # --- page tokens ------------------------------------------------------------------------------------------------
 def encode_token(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")

@@ -13,9 +13,9 @@ from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddres
 from storage.codec import when
 from storage.cosmos_calls import Docs, params
 from storage.cosmos_docs import (address_doc, address_from_doc, address_key, audit_doc, audit_from_doc, audit_pk,
-                                 conversation_doc, conversation_from_doc, conversation_key, decode_token,
-                                 encode_token, escape, flag_doc, flag_key, lease_doc, lease_key, mail_doc, mail_from_doc,
-                                 mail_pk)
+                                 conversation_doc, conversation_from_doc, conversation_key, created_event_field,
+                                 decode_token, encode_token, escape, flag_doc, flag_key, kept_created_event, lease_doc,
+                                 lease_key, mail_doc, mail_from_doc, mail_pk, with_created_event)
 from storage.cosmos_pool import AliasPool
 from storage.cosmos_transfer import CosmosTransfer
 from storage.cosmos_unique import Claim, UniqueValues, ValueTaken
@@ -66,14 +66,16 @@ class CosmosStore(CosmosTransfer):
         return await self._pool.remove_free(mailbox, aliases)
 
     # --- root addresses -----------------------------------------------------------------
-    async def create_address(self, record: RootAddress) -> RootAddress:
+    async def create_address(self, record: RootAddress, event: AuditEvent | None = None) -> RootAddress:
         claims: list[Claim] = []
         try:
             if record.request_id:
                 claims.append(await self._take("request", record.request_id, record.address))
             if record.account_id:
                 claims.append(await self._take("account", record.account_id, record.address))
-            created = await self._addresses.create(address_doc(record))
+            # the allocation's audit event rides in the address document: one write fewer, and never one without
+            # the other (audit_for reads it back from there)
+            created = await self._addresses.create({**address_doc(record), **created_event_field(event)})
             if created is None:
                 raise AddressTaken(f"{record.address} is already taken; addresses are never reused.")
         except BaseException:
@@ -162,8 +164,8 @@ class CosmosStore(CosmosTransfer):
             if new and new != old:
                 claims.append(await self._take("account", new, record.address))
             # the request id is fixed at allocation: its claim points here whatever the caller sends
-            replaced = await self._addresses.replace({**address_doc(record), "request_id": current.get("request_id")},
-                                                     record.etag)
+            replaced = await self._addresses.replace({**address_doc(record), "request_id": current.get("request_id"),
+                                                      **kept_created_event(current)}, record.etag)
             if replaced is None:
                 raise Conflict(f"{record.address} was changed by someone else.")
         except BaseException:
@@ -282,7 +284,10 @@ class CosmosStore(CosmosTransfer):
         pk = audit_pk(subject)
         docs = await self._meta.query(f"SELECT TOP {int(limit)} * FROM c WHERE c.pk = @pk ORDER BY c.seq DESC",
                                       params(pk=pk), pk)
-        return [audit_from_doc(d) for d in docs]
+        events = [audit_from_doc(d) for d in docs]
+        if "@" in subject and (address := await self._address_doc(subject)):
+            events = with_created_event(events, address, limit)
+        return events
 
     async def get_flag(self, name: str) -> str | None:
         key = flag_key(name)

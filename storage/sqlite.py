@@ -158,15 +158,23 @@ class SqliteStore:
             return self._db.total_changes - before
 
     # --- root addresses -----------------------------------------------------------------
-    async def create_address(self, record: RootAddress) -> RootAddress:
+    async def create_address(self, record: RootAddress, event: AuditEvent | None = None) -> RootAddress:
         async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
             try:
                 await self._db.execute(
                     "INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, 1)",
                     (_key(record.address), record.owner.conversation_id, record.account_name.lower(), record.account_id,
                      record.request_id, dumps(address_to_dict(record))))
-            except sqlite3.IntegrityError:
-                raise await self._uniqueness_error(record) from None
+                if event:
+                    await self._db.execute("INSERT INTO audit (subject, body) VALUES (?, ?)",
+                                           (event.subject, dumps(_audit_body(event))))
+                await self._db.execute("COMMIT")
+            except BaseException as failure:
+                await self._db.execute("ROLLBACK")
+                if isinstance(failure, sqlite3.IntegrityError):
+                    raise await self._uniqueness_error(record) from None
+                raise
         return await self.get_address(record.address)
 
     async def _uniqueness_error(self, record: RootAddress) -> Exception:
@@ -315,9 +323,7 @@ class SqliteStore:
         return [owner_from_dict(json.loads(r["body"])) for r in rows]
 
     async def append_audit(self, event: AuditEvent) -> None:
-        body = {"at": when(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
-                "detail": event.detail}
-        await self._change("INSERT INTO audit (subject, body) VALUES (?, ?)", event.subject, dumps(body))
+        await self._change("INSERT INTO audit (subject, body) VALUES (?, ?)", event.subject, dumps(_audit_body(event)))
 
     async def audit_for(self, subject: str, limit: int) -> list[AuditEvent]:
         rows = await self._all("SELECT body FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", subject, limit)
@@ -392,3 +398,8 @@ class SqliteStore:
                   "conversations": "SELECT count(*) AS n FROM conversations", "audit": "SELECT count(*) AS n FROM audit",
                   "flags": "SELECT count(*) AS n FROM flags"}
         return {kind: (await self._one(sql))["n"] for kind, sql in counts.items()}
+
+
+def _audit_body(event: AuditEvent) -> dict:
+    return {"at": when(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
+            "detail": event.detail}

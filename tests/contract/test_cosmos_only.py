@@ -52,11 +52,17 @@ async def test_a_whole_allocation_stays_within_its_request_budget(cosmos_server)
         await allocate(NewAddressRequest("Warm Up", "production", "x", None, "req-0"), TEAM, ALICE)
 
         before = log.count()
-        await allocate(NewAddressRequest("Billing", "production", "x", None, "req-1"), TEAM, ALICE)
+        billing = await allocate(NewAddressRequest("Billing", "production", "x", None, "req-1"), TEAM, ALICE)
+        plain = log.count() - before
+        before = log.count()
+        await allocate(NewAddressRequest("Payroll", "production", "x", "111122223333", "req-2"), TEAM, ALICE)
+        with_account = log.count() - before
+        audit = await store.audit_for(billing.record.address, 10)
 
-    # alias replace (the free list was read by the warm-up), request claim, address document: the allocation;
-    # then one audit append. No reads: uniqueness errors answer what a read would have asked.
-    assert log.count() - before == 4
+    # alias replace (the free list was read by the warm-up), request claim, address document carrying the audit
+    # event. No reads: uniqueness errors answer what a read would have asked. An account id is one claim more.
+    assert (plain, with_account) == (3, 4)
+    assert [(e.action, e.detail["account_name"]) for e in audit] == [("allocate", "Billing")]
 
 
 async def test_an_abandoned_request_claim_is_invisible_and_taken_over(cosmos_server):

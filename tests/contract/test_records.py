@@ -4,8 +4,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
+
+from core.errors import DuplicateRequest
 from core.model import AuditEvent, Owner
-from tests.contract.conftest import OTHER_TEAM, T0, TEAM, minutes
+from tests.contract.conftest import OTHER_TEAM, T0, TEAM, address, minutes
 
 
 async def test_the_store_answers_ping(store):
@@ -101,3 +104,29 @@ async def test_one_racer_wins_add_flag(store):
 
     assert results.count(True) == 1
     assert await store.get_flag("leader") == f"app-{results.index(True)}"
+
+
+async def test_an_address_is_created_with_its_audit_event_and_both_read_back_in_order(store):
+    created = AuditEvent(T0, "aad-alice", "allocate", "aws+billing@example.com", {"mailbox": "aws@example.com"})
+    record = await store.create_address(address(), created)
+    await store.append_audit(AuditEvent(T0 + minutes(1), "aad-alice", "link", "aws+billing@example.com"))
+    await store.update_address(replace(record, account_id="111122223333"))  # a replace keeps the event
+    await store.append_audit(AuditEvent(T0 + minutes(2), "aad-alice", "retire", "aws+billing@example.com"))
+
+    assert await store.audit_for("aws+billing@example.com", 10) == [
+        AuditEvent(T0 + minutes(2), "aad-alice", "retire", "aws+billing@example.com"),
+        AuditEvent(T0 + minutes(1), "aad-alice", "link", "aws+billing@example.com"),
+        created]
+    assert [e.action for e in await store.audit_for("aws+billing@example.com", 2)] == ["retire", "link"]
+    assert [e.action for e in await store.audit_for("AWS+Billing@example.com", 0)] == []
+
+
+async def test_an_address_that_is_not_created_leaves_no_audit_event(store):
+    await store.create_address(address(request_id="req-1"))
+    refused = AuditEvent(T0, "aad-bob", "allocate", "aws+second@example.com")
+
+    with pytest.raises(DuplicateRequest):
+        await store.create_address(address("aws+second@example.com", request_id="req-1"), refused)
+
+    assert await store.audit_for("aws+second@example.com", 10) == []
+    assert await store.get_address("aws+second@example.com") is None
