@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app[POSTER] = poster or BotPoster(adapter, settings.app_id)
     app[TELEMETRY] = Telemetry()
     app.cleanup_ctx.append(_store_ctx(store, clock))
+    app.cleanup_ctx.append(_poster_ctx)
     app.cleanup_ctx.append(_protection_ctx(clock))
     app.cleanup_ctx.append(_forwarder_ctx(clock))
     app.cleanup_ctx.append(_mail_source_ctx(clock, graph_credential))
@@ -120,6 +121,13 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
 
 async def _on_turn_error(turn_context, error: Exception) -> None:
     logger.error("unhandled error in a turn", exc_info=error)
+
+
+async def _poster_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The poster's HTTP session outlives every task that posts (their contexts end first)."""
+    yield
+    if close := getattr(app[POSTER], "close", None):
+        await close()
 
 
 def _store_ctx(injected: Store | None, clock: Clock):
