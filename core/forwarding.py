@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
@@ -24,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 MailCard = Callable[[InboundMail, RootAddress | None], dict[str, Any]]
 FAILED_ROUND_PAUSE = 1.0  # seconds after a round that failed (the store away) before claiming again
-CLAIM_PAUSE = 0.25  # seconds between claims while mail keeps arriving
+CLAIM_PAUSE = 0.25  # at most this long between claims while a stream of mail keeps arriving
+PAUSE_PER_MAIL = 0.01  # the pause after a claim grows by this per mail it found (see Forwarder.run)
 Divert = Callable[[InboundMail], Awaitable[bool]]
 
 
@@ -118,6 +120,8 @@ class Forwarder:
                     await asyncio.sleep(0.05)
                     continue
                 limit = min(self.batch, room)
+                wake.clear()  # before the claim: mail recorded while it runs wakes the next one
+                started = time.monotonic()
                 try:
                     handled = await self._feed(limit)
                 except Exception:
@@ -126,12 +130,14 @@ class Forwarder:
                     continue
                 if handled >= limit:  # more may be due right now
                     continue
-                if handled:  # mail is trickling in: let the next batch grow a little, each claim is a query
-                    await asyncio.sleep(CLAIM_PAUSE)
-                    continue
-                wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._sleep_for(idle_seconds))
+                # Each claim is a store query. Mail that trickles in is claimed as it comes (a claim that found one
+                # mail waits 10 ms at most); a stream of more than ~100 mails/s makes every claim find more, so the
+                # pause grows to CLAIM_PAUSE and the stream is claimed in batches a lane can fold into digests.
+                pause = min(CLAIM_PAUSE, handled * PAUSE_PER_MAIL) - (time.monotonic() - started)
+                if pause > 0:
+                    await asyncio.sleep(pause)
         finally:
             for task in (self._dispatcher, renewer):
                 task.cancel()
