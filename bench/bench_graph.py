@@ -266,8 +266,8 @@ def main() -> None:
     parser.add_argument("--throughput-mails", type=int, default=1500)
     parser.add_argument("--profile", help="write a cProfile of the throughput phase to this file")
     parser.add_argument("--claim-pause", type=float, default=None,
-                        help="experiment: override core.forwarding.CLAIM_PAUSE (seconds the forwarder waits between "
-                             "claims while mail trickles in) to see its share of the latency")
+                        help="experiment: override core.forwarding.CLAIM_PAUSE (the most the forwarder waits "
+                             "between claims while a stream of mail keeps arriving)")
     args = parser.parse_args()
     if args.serve_fakes:
         asyncio.run(serve_fakes(args.mailboxes, args.aliases))
