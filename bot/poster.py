@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 import aiohttp
@@ -65,8 +65,10 @@ def _cheaper_client_construction() -> None:
 class BotPoster:
     """Implements core.ports.Poster: one Bot Connector call per post, over one pooled HTTP session."""
 
-    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 15.0):
-        self._adapter, self._app_id, self._timeout = adapter, app_id, timeout
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 15.0, *,
+                 http: Callable[[], aiohttp.ClientSession] | None = None):
+        """`http` gives the app's shared session; without it the poster opens (and `close`s) its own."""
+        self._adapter, self._app_id, self._timeout, self._shared = adapter, app_id, timeout, http
         self._session: aiohttp.ClientSession | None = None
         self._credentials: dict[str, AppCredentials] = {}  # by service URL, as botbuilder's connector factory makes them
         self._tokens: dict[str, tuple[str, float]] = {}  # service URL -> (token, when it was fetched)
@@ -82,7 +84,8 @@ class BotPoster:
         url = URL(f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}/activities",
                   encoded=True)
         body = json.dumps(card_activity(reference, card, summary[:120]), ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json; charset=utf-8", "x-ms-conversation-id": conversation}
+        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+                   "x-ms-conversation-id": conversation}
         try:
             if token := await self._token(service_url):
                 headers["Authorization"] = f"Bearer {token}"
@@ -109,9 +112,10 @@ class BotPoster:
             return ""  # accepted (2xx) without a readable id: posted all the same
 
     def _http(self) -> aiohttp.ClientSession:
+        if self._shared is not None:
+            return self._shared()
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"Accept": "application/json",
-                                                           "User-Agent": "RootMail (BotBuilder Python)"})
+            self._session = aiohttp.ClientSession(headers={"User-Agent": "RootMail (BotBuilder Python)"})
         return self._session
 
     async def _token(self, service_url: str) -> str | None:

@@ -34,7 +34,7 @@ def secret_block(mail: InboundMail, reveals: list[Revealed] | tuple[Revealed, ..
     items: list[Element] = []
     if mail.secret and mail.secret_expires_at:
         items += [text(f"The {what} is hidden.", weight="Bolder"),
-                  line((f"Reveal sends it to you in a private chat with RootMail, if you belong to this team, until", 120),
+                  line(("Reveal sends it to you in a private chat with RootMail, if you belong to this team, until", 120),
                        mail.secret_expires_at, spacing="None")]
     elif mail.secret_expires_at:
         items.append(line((f"The {what} could be revealed until", 60), mail.secret_expires_at,

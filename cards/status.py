@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cards import text as t
-from cards.elements import Element, card, container, facts, heading, line, note, text
+from cards.elements import Element, card, container, facts, heading, line, text
 from core.model import MailState
 from core.status import Status
 

@@ -1,0 +1,40 @@
+"""The app's shared parts, each under a typed aiohttp AppKey (set by create_app and the wiring contexts)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import aiohttp
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from bot.activity_bot import RootMailBot
+from bot.services import Services
+from core.adoption import Adopter
+from core.forwarding import Forwarder
+from core.inspection import Inspector
+from core.ports import Poster, Store
+from core.reconcile import OrgSync
+from core.reveal import Revealer
+from obs.telemetry import Telemetry
+from settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+HTTP = web.AppKey("http", aiohttp.ClientSession)  # the one outbound HTTP session (Bot Connector, JWKS)
+STORE = web.AppKey("store", Store)
+SERVICES = web.AppKey("services", Services)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", RootMailBot)
+POSTER = web.AppKey("poster", Poster)
+FORWARDER = web.AppKey("forwarder", Forwarder)
+MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
+INBOX = web.AppKey("inbox", object)
+INSPECTOR = web.AppKey("inspector", Inspector)
+REVEALER = web.AppKey("revealer", Revealer)
+TELEMETRY = web.AppKey("telemetry", Telemetry)
+ORG_SYNC = web.AppKey("org_sync", OrgSync)
+ADOPTER = web.AppKey("adopter", Adopter)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

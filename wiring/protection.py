@@ -1,0 +1,75 @@
+"""Sender checks and sealing at ingest, who may do what, Reveal, and wiping secrets once their window closed."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+
+import cards
+from bot.members import TeamsMembership
+from bot.reveal import TeamsMessenger
+from cards.protection import private_secret_card
+from core.access import Access, AccessPolicy, StaticGroups
+from core.inspection import Inspector
+from core.ports import Clock, Store
+from core.reveal import RevealCards, Revealer, wipe_expired
+from core.sender_trust import TrustPolicy
+from crypto.box import AesGcmBox, load_or_create_key, parse_keys
+from settings import ROOT, Settings
+from wiring.keys import ADAPTER, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+
+logger = logging.getLogger(__name__)
+
+WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are looked for and wiped
+
+
+def protection_ctx(clock: Clock):
+    """Sender checks and sealing at ingest, who may do what, Reveal, and wiping secrets once their window closed."""
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, store = app[SETTINGS], app[STORE]
+        box = AesGcmBox(_secret_keys(settings))
+        app[INSPECTOR] = Inspector(TrustPolicy(settings.authserv_ids, settings.aws_sender_domains), box,
+                                   timedelta(minutes=settings.reveal_minutes))
+        access = Access(AccessPolicy(
+            allowed_tenants=frozenset(settings.allowed_tenants or ([settings.app_tenant_id.lower()]
+                                                                   if settings.app_tenant_id else [])),
+            admins=frozenset(settings.admins), admin_group=settings.admin_group,
+            requester_group=settings.requester_group, admin_conversation=settings.admin_conversation),
+            StaticGroups.from_file(settings.groups_file) if settings.groups_file else StaticGroups())
+        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
+                            TeamsMessenger(app[ADAPTER], settings.app_id),
+                            RevealCards(cards.mail_card, private_secret_card))
+        app[REVEALER] = revealer
+        services = app[SERVICES]
+        services.access, services.revealer, services.poster = access, revealer, app[POSTER]
+        task = asyncio.create_task(_wipe_every(store, clock, revealer), name="wipe-secrets")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return ctx
+
+
+def _secret_keys(settings: Settings) -> list[bytes]:
+    if settings.secret_key:
+        return parse_keys(settings.secret_key)
+    if settings.store_url == "cosmos":
+        logger.warning("ROOTMAIL_SECRET_KEY is not set: this instance seals codes with its own key, which other "
+                       "instances cannot open; set the same key on every instance")
+    folder = Path(settings.store_url.removeprefix("sqlite:///")).parent if settings.store_url != "cosmos" else Path("var")
+    return load_or_create_key((folder if folder.is_absolute() else ROOT / folder) / "secret.key")
+
+
+async def _wipe_every(store: Store, clock: Clock, revealer: Revealer) -> None:
+    while True:
+        try:
+            while await wipe_expired(store, clock, on_wiped=revealer.expired) > 0:
+                pass
+        except Exception:  # the store may be briefly away; the next round retries
+            logger.exception("wiping expired secrets failed; will retry")
+        await asyncio.sleep(WIPE_SECONDS)
