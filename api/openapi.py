@@ -25,6 +25,19 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
 
 
+_ETAG = {"ETag": {"description": "The address's current version; send it in If-Match to change only that version.",
+                  "schema": {"type": "string"}}}
+
+
+def _address(description: str) -> dict[str, Any]:
+    return {**_ok(description, "Address"), "headers": _ETAG}
+
+
+_IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+             "description": "Change the address only if it is still this version (its ETag), or `*`. Without it, "
+                            "the change applies to whatever version is current."}
+
+
 def _problems(*statuses: int) -> dict[str, Any]:
     out = {}
     for status in statuses:
@@ -54,8 +67,8 @@ def _paths() -> dict[str, Any]:
         "/api/v1/addresses": {
             "post": _operation(
                 "allocateAddress", "Allocate a new root e-mail address", READ_WRITE,
-                {"201": _ok("Allocated.", "Address"),
-                 "200": _ok("This Idempotency-Key already allocated this address (a retry).", "Address"),
+                {"201": _address("Allocated."),
+                 "200": _address("This Idempotency-Key already allocated this address (a retry)."),
                  **_problems(409, 415, 422)},
                 description="The same rules as `/rootmail new` in Teams. The owner is a Teams conversation RootMail "
                             "knows (it was installed or @mentioned there). Send an `Idempotency-Key` so a retried "
@@ -78,10 +91,17 @@ def _paths() -> dict[str, Any]:
         "/api/v1/addresses/{address}": {
             "parameters": [_ADDRESS_PARAM],
             "get": _operation("getAddress", "Get an address", READ,
-                              {"200": _ok("The address.", "Address"), **_problems(404)}),
+                              {"200": _address("The address."),
+                               "304": {"description": "Not modified: If-None-Match named the current version.",
+                                       "headers": _ETAG},
+                               **_problems(404)},
+                              parameters=[{"name": "If-None-Match", "in": "header", "required": False,
+                                           "schema": {"type": "string"},
+                                           "description": "The ETag you hold: 304 if it is still current."}]),
             "patch": _operation(
                 "updateAddress", "Link an AWS account id, change the owner, or change tags", READ_WRITE,
-                {"200": _ok("The updated address.", "Address"), **_problems(404, 409, 415, 422)},
+                {"200": _address("The updated address."), **_problems(404, 409, 412, 415, 422)},
+                parameters=[_IF_MATCH],
                 description="A JSON merge patch: fields left out stay as they are; in `tags`, null removes a tag. "
                             "An address is linked to one AWS account for good.",
                 requestBody={"required": True, "content": {
@@ -91,12 +111,13 @@ def _paths() -> dict[str, Any]:
         "/api/v1/addresses/{address}/retire": {
             "parameters": [_ADDRESS_PARAM],
             "post": _operation("retireAddress", "Retire an address (kept forever, never given out again)",
-                               READ_WRITE, {"200": _ok("The retired address.", "Address"), **_problems(404, 409)}),
+                               READ_WRITE, {"200": _address("The retired address."), **_problems(404, 409, 412, 422)},
+                               parameters=[_IF_MATCH]),
         },
         "/api/v1/accounts/{account_id}": {
             "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": _ACCOUNT_ID}],
             "get": _operation("getAddressByAccount", "Get the address linked to an AWS account", READ,
-                              {"200": _ok("The address.", "Address"), **_problems(404, 422)}),
+                              {"200": _address("The address."), **_problems(404, 422)}),
         },
         "/api/v1/openapi.json": {
             "get": _operation("openapi", "This document", None,

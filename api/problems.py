@@ -31,6 +31,9 @@ TYPES: dict[str, ProblemType] = {
     "account-id-taken": ProblemType(409, "The AWS account id is linked to another address",
                                     "An AWS account has one root address in RootMail."),
     "concurrent-update": ProblemType(409, "The record kept changing", "Someone else changed it meanwhile; retry."),
+    "precondition-failed": ProblemType(412, "The address changed since you read it",
+                                       "If-Match named a version that is no longer the current one, so nothing was "
+                                       "changed. GET the address again (its ETag header is the version) and retry."),
     "unsupported-media-type": ProblemType(415, "Send JSON", "Request bodies are application/json "
                                           "(PATCH also takes application/merge-patch+json)."),
     "invalid-request": ProblemType(422, "The request has invalid fields",

@@ -14,10 +14,11 @@ from api.auth import READ, READ_WRITE, Caller, KeysUnavailable, TokenRejected, T
 from api.openapi import document
 from api.problems import Problem
 from api.resources import (ALLOCATE_FIELDS, PATCH_FIELDS, address_json, address_url, json_object, page_query)
+from api.versions import etag, if_match, not_modified
 from core import registry
 from core.allocation import Allocator
 from core.errors import (AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound, PoolExhausted,
-                         StoreUnavailable)
+                         PreconditionFailed, StoreUnavailable)
 from core.model import Owner, RootAddress
 from core.ports import Clock, Store
 from core.rules import ENVIRONMENTS, account_id_problem, parse_new_address_request
@@ -106,7 +107,12 @@ async def allocate(request: web.Request, services: ApiServices, caller: Caller) 
     headers = {"Location": address_url(record.address)}
     if not allocation.created:
         headers["Idempotent-Replayed"] = "true"
-    return web.json_response(address_json(record), status=201 if allocation.created else 200, headers=headers)
+    return _address(record, 201 if allocation.created else 200, headers)
+
+
+def _address(record: RootAddress, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """One address as a resource: its JSON and its ETag."""
+    return web.json_response(address_json(record), status=status, headers={**(headers or {}), "ETag": etag(record)})
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -148,7 +154,9 @@ async def list_addresses(request: web.Request, services: ApiServices, caller: Ca
 @requires(READ)
 async def get_address(request: web.Request, services: ApiServices, caller: Caller) -> web.Response:
     record = await registry.require(services.store, request.match_info["address"])
-    return web.json_response(address_json(record))
+    if not_modified(request, record):
+        return web.Response(status=304, headers={"ETag": etag(record)})
+    return _address(record)
 
 
 @routes.get("/accounts/{account_id}")
@@ -160,7 +168,7 @@ async def get_by_account(request: web.Request, services: ApiServices, caller: Ca
     record = await services.store.get_by_account_id(account_id)
     if record is None:
         raise NotFound(f"No RootMail address is linked to AWS account {account_id}.")
-    return web.json_response(address_json(record))
+    return _address(record)
 
 
 @routes.patch("/addresses/{address}")
@@ -171,20 +179,21 @@ async def amend(request: web.Request, services: ApiServices, caller: Caller) -> 
         else None
     amendment = registry.Amendment(account_id=body.get("account_id"), owner=owner, tags=body.get("tags"))
     record = await registry.amend(services.store, services.clock, request.match_info["address"], amendment,
-                                  _actor(caller))
-    return web.json_response(address_json(record))
+                                  _actor(caller), if_match(request))
+    return _address(record)
 
 
 @routes.post("/addresses/{address}/retire")
 @requires(READ_WRITE)
 async def retire(request: web.Request, services: ApiServices, caller: Caller) -> web.Response:
-    record = await registry.retire(services.store, services.clock, request.match_info["address"], _actor(caller))
-    return web.json_response(address_json(record))
+    record = await registry.retire(services.store, services.clock, request.match_info["address"], _actor(caller),
+                                   if_match(request))
+    return _address(record)
 
 
 _CORE_ERRORS: list[tuple[type[Exception], str]] = [
     (AlreadyLinked, "already-linked"), (AccountIdTaken, "account-id-taken"), (Conflict, "concurrent-update"),
-    (NotFound, "not-found"), (PoolExhausted, "pool-exhausted"),
+    (NotFound, "not-found"), (PoolExhausted, "pool-exhausted"), (PreconditionFailed, "precondition-failed"),
 ]
 
 

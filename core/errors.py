@@ -50,6 +50,10 @@ class Conflict(RootMailError):
     """Someone else changed the record between read and write (etag mismatch)."""
 
 
+class PreconditionFailed(RootMailError):
+    """The record is not in the state the caller's change was made for (an HTTP If-Match that no longer holds)."""
+
+
 class PoolExhausted(RootMailError):
     """No mailbox in the pool can give out another address."""
 

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
-from core.errors import AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound
+from core.errors import AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound, PreconditionFailed
 from core.model import AddressState, AuditEvent, Owner, RootAddress
 from core.ports import Clock, Store
 from core.rules import account_id_problem, normalize_address
 from core.tags import merged_tags
 
 UPDATE_ATTEMPTS = 3
+
+Precondition = Callable[[RootAddress], bool]  # must hold for the version of the record a change is written to
 
 
 async def require(store: Store, address: str) -> RootAddress:
@@ -63,9 +65,11 @@ class Amendment:
     tags: dict[str, Any] | None = None  # JSON merge patch: a value sets a tag, null removes it
 
 
-async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, actor: str) -> RootAddress:
+async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, actor: str,
+                precondition: Precondition | None = None) -> RootAddress:
     """Apply the amendment atomically (one etag-checked write). Raises AlreadyLinked, AccountIdTaken,
-    InvalidRequest or NotFound; audits each part that changed."""
+    InvalidRequest, NotFound, or PreconditionFailed when `precondition` does not hold for the record as it is
+    written; audits each part that changed."""
     account_id = amendment.account_id.replace("-", "").strip() if amendment.account_id is not None else None
     if account_id is not None and (problem := account_id_problem(account_id)):
         raise InvalidRequest({"account_id": f"An AWS account id {problem}."})
@@ -84,7 +88,7 @@ async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, 
             updated = replace(updated, tags=merged_tags(record.tags, amendment.tags))
         return record if updated == record else replace(updated, updated_at=clock())
 
-    record = await _update(store, address, change)
+    record = await _update(store, address, change, precondition)
     old = before[0]
     if record.account_id != old.account_id:
         await store.append_audit(AuditEvent(clock(), actor, "link", record.address, {"account_id": record.account_id}))
@@ -96,26 +100,30 @@ async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, 
     return record
 
 
-async def retire(store: Store, clock: Clock, address: str, actor: str) -> RootAddress:
+async def retire(store: Store, clock: Clock, address: str, actor: str,
+                 precondition: Precondition | None = None) -> RootAddress:
     def change(record: RootAddress) -> RootAddress:
         if record.state is AddressState.RETIRED:
             return record
         return replace(record, state=AddressState.RETIRED, updated_at=clock())
 
-    record = await _update(store, address, change)
+    record = await _update(store, address, change, precondition)
     await store.append_audit(AuditEvent(clock(), actor, "retire", record.address, {}))
     return record
 
 
-async def _update(store: Store, address: str, change) -> RootAddress:
-    """Read-modify-write with the etag; a concurrent change makes us read again."""
+async def _update(store: Store, address: str, change, precondition: Precondition | None = None) -> RootAddress:
+    """Read-modify-write with the etag; a concurrent change makes us read again, unless the caller's change was
+    made for one version of the record (`precondition`): then that change is refused, never applied to another."""
     for _ in range(UPDATE_ATTEMPTS):
         record = await require(store, address)
+        if precondition is not None and not precondition(record):
+            raise PreconditionFailed(f"{record.address} changed since you read it; read it again and retry.")
         changed = change(record)
         if changed == record:
             return record
         try:
             return await store.update_address(changed)
         except Conflict:
-            continue
+            continue  # read again: the precondition is checked on the version that won
     raise Conflict(f"{address} kept changing while RootMail updated it; try again.")

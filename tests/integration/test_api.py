@@ -260,3 +260,49 @@ async def test_without_an_audience_the_api_is_off(aiohttp_client, make_settings)
     problem = await response.json(content_type=None)
 
     assert response.status == 503 and "ROOTMAIL_API_AUDIENCE" in problem["detail"]
+
+
+async def test_a_change_made_for_an_old_version_is_refused_and_changes_nothing(api):
+    created, body = await api.call("POST", "/api/v1/addresses", json=NEW | {"tags": {"team": "platform"}})
+    url, first = body["links"]["self"], created.headers["ETag"]
+    read, _ = await api.call("GET", url)
+    assert read.headers["ETag"] == first
+
+    linked, _ = await api.call("PATCH", url, json={"account_id": "111122223333"}, headers={"If-Match": first})
+    assert linked.status == 200 and linked.headers["ETag"] != first
+    stale, problem = await api.call("PATCH", url, json={"tags": {"team": "payments"}}, headers={"If-Match": first})
+    weak, _ = await api.call("POST", f"{url}/retire", headers={"If-Match": f"W/{linked.headers['ETag']}"})
+
+    assert (stale.status, problem["type"]) == (412, "/api/v1/problems/precondition-failed")
+    assert weak.status == 412  # a change needs the strong tag
+    record = await api.store.get_address(body["address"])
+    assert (record.tags, record.state.value) == ({"team": "platform"}, "active")
+    retired, _ = await api.call("POST", f"{url}/retire", headers={"If-Match": f'"other", {linked.headers["ETag"]}'})
+    assert retired.status == 200 and retired.headers["ETag"] not in (first, linked.headers["ETag"])
+
+
+async def test_if_match_star_and_if_none_match(api):
+    created, body = await api.call("POST", "/api/v1/addresses", json=NEW)
+    url, tag = body["links"]["self"], created.headers["ETag"]
+
+    unchanged = await api.client.get(url, headers=api.auth() | {"If-None-Match": f"W/{tag}"})
+    assert (unchanged.status, unchanged.headers["ETag"], await unchanged.read()) == (304, tag, b"")
+    star, _ = await api.call("PATCH", url, json={"tags": {"a": "b"}}, headers={"If-Match": "*"})
+    changed, _ = await api.call("GET", url, headers={"If-None-Match": tag})
+    garbled, problem = await api.call("PATCH", url, json={"tags": {"a": "c"}}, headers={"If-Match": "no quotes"})
+
+    assert star.status == 200 and changed.status == 200
+    assert (garbled.status, problem["errors"]) == (422, {"If-Match": problem["errors"]["If-Match"]})
+    missing, _ = await api.call("PATCH", "/api/v1/addresses/aws-nobody@example.com", json={"tags": {}},
+                                headers={"If-Match": "*"})
+    assert missing.status == 404
+
+
+async def test_etags_of_two_addresses_never_match_each_other(api):
+    one, _ = await api.call("POST", "/api/v1/addresses", json=NEW)
+    two, body = await api.call("POST", "/api/v1/addresses", json=NEW | {"account_name": "Two"})
+
+    assert one.headers["ETag"] != two.headers["ETag"]  # both are version 1 of their record in SQLite
+    refused, _ = await api.call("PATCH", body["links"]["self"], json={"tags": {"x": "y"}},
+                                headers={"If-Match": one.headers["ETag"]})
+    assert refused.status == 412
