@@ -223,14 +223,16 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Comma-separated Entra object ids of RootMail admins: they see every address, its mail and audit, may "
      "reveal any code and approve any transfer.", "aaaaaaaa-0000-0000-0000-000000000001"),
     ("ROOTMAIL_ADMIN_GROUP", "admin_group", "", _text, False,
-     "Entra group object id whose members are admins too (members read from ROOTMAIL_GROUPS_FILE).",
+     "Entra group object id whose members are admins too (nested groups count; members read from Microsoft Graph "
+     "with a Graph mail source, else from ROOTMAIL_GROUPS_FILE).",
      "33333333-4444-5555-6666-777777777777"),
     ("ROOTMAIL_REQUESTER_GROUP", "requester_group", "", _text, False,
      "Entra group object id whose members may run `new` (admins always may); empty: anyone in an allowed tenant "
      "where RootMail is installed.", "44444444-5555-6666-7777-888888888888"),
     ("ROOTMAIL_GROUPS_FILE", "groups_file", "", _optional_path, False,
-     "JSON file mapping group object ids to member object ids, read at start: the static stand-in for Microsoft "
-     "Graph group lookups behind the two group settings.", "/etc/rootmail/groups.json"),
+     "JSON file mapping group object ids to member object ids, read at start, for the two group settings; it "
+     "wins over Microsoft Graph, and without a Graph mail source it is required for them.",
+     "/etc/rootmail/groups.json"),
     ("ROOTMAIL_AUTHSERV_IDS", "authserv_ids", "rootmail.localhost", _domains, False,
      "authserv-id(s) your receiving mail boundary writes in Authentication-Results; only the topmost header, and "
      "only if it carries one of these, is trusted. `exchange-online` trusts Exchange Online's header, which has "
@@ -406,9 +408,9 @@ def _protection_checks(s: Settings) -> list[str]:
     if s.mail_source == "smtp" and not _is_loopback(s.smtp_host) and s.authserv_ids == ("rootmail.localhost",):
         problems.append("ROOTMAIL_AUTHSERV_IDS: set it to the id your mail boundary writes in Authentication-Results "
                         "when the SMTP inbox listens beyond loopback (the default trusts the demo mail)")
-    if (s.admin_group or s.requester_group) and s.groups_file is None:
+    if (s.admin_group or s.requester_group) and s.groups_file is None and not s.mail_source.startswith("graph"):
         problems.append("ROOTMAIL_GROUPS_FILE: required with ROOTMAIL_ADMIN_GROUP or ROOTMAIL_REQUESTER_GROUP "
-                        "(group members are read from it)")
+                        "unless the mail source is Microsoft Graph (group members are read from one of them)")
     if s.groups_file is not None and not s.groups_file.is_file():
         problems.append(f"ROOTMAIL_GROUPS_FILE={str(s.groups_file)!r}: file not found")
     if not s.aws_sender_domains:

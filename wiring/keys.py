@@ -34,6 +34,7 @@ REVEALER = web.AppKey("revealer", Revealer)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
 ADOPTER = web.AppKey("adopter", Adopter)
+GRAPH_CLIENT = web.AppKey("graph_client", object)  # mail.graph_client.GraphClient, with a Graph mail source
 
 
 def utc_now() -> datetime:

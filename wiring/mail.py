@@ -19,7 +19,8 @@ from core.pool import load_pool_file
 from core.ports import Clock, PostFailed
 from core.ratelimit import Window
 from core.status import LaneStatus, gather_status
-from wiring.keys import FORWARDER, INBOX, INSPECTOR, MAIL_WAKE, POSTER, SERVICES, SETTINGS, STORE, TELEMETRY
+from wiring.keys import (FORWARDER, GRAPH_CLIENT, INBOX, INSPECTOR, MAIL_WAKE, POSTER, SERVICES, SETTINGS, STORE,
+                         TELEMETRY)
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ async def _graph_source(app: web.Application, clock: Clock, credential: Any) -> 
                                  _missing_aliases_notifier(app), credential, app[INSPECTOR]) as source:
         app[FORWARDER].settled = source.settled
         app[SERVICES].sync_pool = source.sync_pool
+        app[GRAPH_CLIENT] = source.graph.client  # group membership asks Graph through it too
         yield source
 
 

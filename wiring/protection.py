@@ -14,14 +14,14 @@ import cards
 from bot.members import TeamsMembership
 from bot.reveal import TeamsMessenger
 from cards.protection import private_secret_card
-from core.access import Access, AccessPolicy, StaticGroups
+from core.access import Access, AccessPolicy, GroupDirectory, StaticGroups
 from core.inspection import Inspector
 from core.ports import Clock, Store
 from core.reveal import RevealCards, Revealer, wipe_expired
 from core.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
-from wiring.keys import ADAPTER, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+from wiring.keys import ADAPTER, GRAPH_CLIENT, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def protection_ctx(clock: Clock):
                                                                    if settings.app_tenant_id else [])),
             admins=frozenset(settings.admins), admin_group=settings.admin_group,
             requester_group=settings.requester_group, admin_conversation=settings.admin_conversation),
-            StaticGroups.from_file(settings.groups_file) if settings.groups_file else StaticGroups())
+            _groups(app, settings))
         revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
                             TeamsMessenger(app[ADAPTER], settings.app_id),
                             RevealCards(cards.mail_card, private_secret_card))
@@ -53,6 +53,17 @@ def protection_ctx(clock: Clock):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     return ctx
+
+
+def _groups(app: web.Application, settings: Settings) -> GroupDirectory:
+    """The file wins; else Microsoft Graph, through the Graph source's client once it is open."""
+    if settings.groups_file:
+        return StaticGroups.from_file(settings.groups_file)
+    if settings.mail_source.startswith("graph") and (settings.admin_group or settings.requester_group):
+        from mail.graph_groups import GraphGroups  # msgraph loads only when Graph is configured
+
+        return GraphGroups(lambda: app.get(GRAPH_CLIENT), (settings.admin_group, settings.requester_group))
+    return StaticGroups()
 
 
 def _secret_keys(settings: Settings) -> list[bytes]:

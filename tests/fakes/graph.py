@@ -84,6 +84,8 @@ class FakeGraph(Subscriptions):
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: int = 0
     url: str = ""
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group id -> member object ids, nesting resolved
+    people: set[str] = field(default_factory=set)  # object ids of the directory's users (checkMemberGroups)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -186,6 +188,8 @@ class FakeGraph(Subscriptions):
             return await self._subscriptions(call, parts[1:])
         if parts[0] != "users" or len(parts) < 2:
             return error(400, "BadRequest", f"Unsupported path {call.path}")
+        if parts[2:] == ["checkMemberGroups"] and call.method == "POST":
+            return self._check_member_groups(parts[1].lower(), call.body or {})
         mailbox = self.state.mailbox(parts[1])
         if mailbox is None:
             return error(404, "ErrorInvalidUser", f"The requested user '{parts[1]}' is invalid.")
@@ -200,6 +204,16 @@ class FakeGraph(Subscriptions):
             return await self._user(call, mailbox, parts[2:])
         finally:
             self.in_flight[mailbox.id] -= 1
+
+    def _check_member_groups(self, object_id: str, body: dict) -> web.Response:
+        """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively."""
+        wanted = body.get("groupIds")
+        if not isinstance(wanted, list) or not 1 <= len(wanted) <= 20:
+            return error(400, "Request_BadRequest", "groupIds must name 1 to 20 groups.")
+        if object_id not in self.people:
+            return error(404, "Request_ResourceNotFound", f"Resource '{object_id}' does not exist.")
+        return web.json_response({"@odata.context": f"{self.url}/v1.0/$metadata#Collection(Edm.String)",
+                                  "value": [g for g in wanted if object_id in self.groups.get(g.lower(), ())]})
 
     async def _user(self, call: Call, box: Mailbox, rest: list[str]) -> web.Response:
         select = [s for s in call.query.get("$select", "").split(",") if s] or None
