@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from api.routes import api_app
+from bot.adapter import bot_adapter
 from bot.poster import BotPoster
 from core.adopt import AccountApi, Policy
 from core.pool import PoolConfigError, load_pool_file
@@ -35,16 +35,6 @@ __all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "HTTP
 logger = logging.getLogger(__name__)
 
 
-class _BotConfig:
-    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
-
-    def __init__(self, settings: Settings):
-        self.APP_ID = settings.app_id
-        self.APP_PASSWORD = settings.app_password
-        self.APP_TYPE = settings.app_type
-        self.APP_TENANTID = settings.app_tenant_id
-
-
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
                clock: Clock = utc_now, graph_credential: Any = None, org_accounts: AccountSource | None = None,
                org_sync_interval: float | None = None, aws_account: AccountApi | None = None,
@@ -54,9 +44,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app = web.Application()
     app[SETTINGS] = settings
     app[MAIL_WAKE] = asyncio.Event()
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
-    adapter.on_turn_error = _on_turn_error
-    app[ADAPTER] = adapter
+    adapter = app[ADAPTER] = bot_adapter(settings)
     app[POSTER] = poster or BotPoster(adapter, settings.app_id, http=lambda: app[HTTP])
     app[TELEMETRY] = Telemetry()
     app.cleanup_ctx.append(store_ctx(store, clock))
@@ -76,10 +64,6 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
         app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_notifications))
         app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_lifecycle))
     return app
-
-
-async def _on_turn_error(turn_context, error: Exception) -> None:
-    logger.error("unhandled error in a turn", exc_info=error)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -28,9 +29,11 @@ from core.ports import PostFailed
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE = {401, 408, 412, 429, 500, 502, 503, 504}  # 401: the token is dropped and fetched again
+RETRYABLE = {408, 412, 429, 500, 502, 503, 504}
+TOKEN_REFUSED = 401  # retryable here: the token is fetched again for the next attempt
 TOKEN_REUSE_SECONDS = 300.0  # ask the credentials again after this; MSAL renews a token well before it expires
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+USER_AGENT = "RootMail (BotBuilder Python)"
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -52,14 +55,13 @@ def card_activity(reference: dict[str, Any], card: dict[str, Any], summary: str)
     return {k: v for k, v in activity.items() if v is not None}
 
 
-def _cheaper_client_construction() -> None:
-    """botbuilder builds msrest clients for every turn and every call it makes for us (replies, Reveal's 1:1 chat),
-    and each scans a 500-item list 999 times (msrest ClientRetryPolicy.safe_codes): 3 ms of CPU per client. The
-    same codes as a frozenset answer the same membership tests in O(1)."""
-    from msrest.universal_http.requests import ClientRetryPolicy
+@dataclass
+class _Token:
+    """botbuilder's credentials for one service URL, and the bearer token last fetched from them."""
 
-    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+    credentials: AppCredentials
+    value: str = ""
+    fetched: float = float("-inf")
 
 
 class BotPoster:
@@ -70,9 +72,7 @@ class BotPoster:
         """`http` gives the app's shared session; without it the poster opens (and `close`s) its own."""
         self._adapter, self._app_id, self._timeout, self._shared = adapter, app_id, timeout, http
         self._session: aiohttp.ClientSession | None = None
-        self._credentials: dict[str, AppCredentials] = {}  # by service URL, as botbuilder's connector factory makes them
-        self._tokens: dict[str, tuple[str, float]] = {}  # service URL -> (token, when it was fetched)
-        _cheaper_client_construction()
+        self._tokens: dict[str, _Token] = {}  # by service URL, as botbuilder's connector factory makes credentials
 
     async def post(self, owner: Owner, card: dict[str, Any], summary: str) -> str:
         reference = owner.reference or {}
@@ -97,15 +97,14 @@ class BotPoster:
             raise PostFailed(f"Bot Connector did not answer within {self._timeout:g} s", uncertain=True) from None
         except (aiohttp.ClientError, OSError) as error:
             raise PostFailed(f"Bot Connector unreachable: {type(error).__name__}") from None
-        except PostFailed:
-            raise
         except Exception as error:  # the credentials (Entra ID) failed, or anything unforeseen: never lose the mail
             logger.warning("posting failed", extra={"error": type(error).__name__})
             raise PostFailed(f"posting failed: {type(error).__name__}") from None
-        if status == 401:
-            self._tokens.pop(service_url, None)
+        if status == TOKEN_REFUSED and (token := self._tokens.get(service_url)):
+            token.fetched = float("-inf")
         if status >= 300:
-            raise PostFailed(f"Bot Connector answered {status}", retry_after, permanent=status not in RETRYABLE)
+            raise PostFailed(f"Bot Connector answered {status}", retry_after,
+                             permanent=status not in RETRYABLE and status != TOKEN_REFUSED)
         try:
             return str(json.loads(text).get("id") or "") if text else ""
         except (ValueError, AttributeError):
@@ -115,25 +114,24 @@ class BotPoster:
         if self._shared is not None:
             return self._shared()
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"User-Agent": "RootMail (BotBuilder Python)"})
+            self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         return self._session
 
     async def _token(self, service_url: str) -> str | None:
         """The bearer token botbuilder's own connector client would send; None without an app id (local runs)."""
         if not self._app_id or self._app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
             return None
-        token, fetched = self._tokens.get(service_url, ("", float("-inf")))
-        if time.monotonic() - fetched < TOKEN_REUSE_SECONDS:
-            return token
-        credentials = self._credentials.get(service_url)
-        if credentials is None:
+        token = self._tokens.get(service_url)
+        if token is None:
             factory = self._adapter.bot_framework_authentication.create_connector_factory(
                 self._adapter.create_claims_identity(self._app_id))
             client = await factory.create(service_url, None)
-            credentials = self._credentials[service_url] = client.config.credentials
-        token = await asyncio.to_thread(credentials.get_access_token)  # MSAL may go to Entra ID: not on the loop
-        self._tokens[service_url] = (token, time.monotonic())
-        return token
+            token = self._tokens[service_url] = _Token(client.config.credentials)
+        if time.monotonic() - token.fetched >= TOKEN_REUSE_SECONDS:
+            # MSAL may go to Entra ID: not on the loop
+            token.value = await asyncio.to_thread(token.credentials.get_access_token)
+            token.fetched = time.monotonic()
+        return token.value
 
     async def close(self) -> None:
         if self._session is not None:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from cards import text as t
-from cards.elements import (BUDGET, Element, card, container, execute, facts, fit, heading, line, note, problem,
-                            size, text)
+from cards.elements import (Element, card, container, execute, facts, fill_sections, heading, line, note, problem,
+                            text)
 from core.adopt import Adoption, Run, Step, tally
 from core.model import Owner
 from core.reconcile import OrgAccount
@@ -89,15 +89,7 @@ def progress_card(run: Run, items: list[Adoption]) -> Element:
         _section("Done", [(_item(i), f"now {i.address}" + (f"; {i.reason}" if i.reason else ""))
                           for i in ordered if i.step is Step.DONE]),
     ]
-    for section in sections:
-        if not section:
-            continue
-        kept, left_out = fit(section, BUDGET - size(card(body)) - 200)
-        body += kept
-        if left_out:
-            body.append(note("The card is full; the audit of each address has the rest."))
-            break
-    return card(body)
+    return card(fill_sections(body, sections, "The card is full; the audit of each address has the rest."))
 
 
 def _times(run: Run) -> Element:

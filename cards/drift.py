@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from cards import text as t
-from cards.elements import BUDGET, Element, card, container, facts, fit, heading, line, note, size, text
+from cards.elements import Element, card, container, facts, fill_sections, heading, line, note, text
 from core.reconcile import Drift, OrgAccount
 from core.model import RootAddress
 
@@ -39,15 +39,7 @@ def drift_card(drift: Drift) -> Element:
         _section("Linked by this sync", "These addresses now know their AWS account id.",
                  [(address, account_id) for address, account_id in drift.linked]),
     ]
-    for section in sections:
-        if not section:
-            continue
-        kept, left_out = fit(section, BUDGET - size(card(body)) - 200)
-        body += kept
-        if left_out:
-            body.append(note("The card is full; run sync again after fixing these."))
-            break
-    return card(body)
+    return card(fill_sections(body, sections, "The card is full; run sync again after fixing these."))
 
 
 def _section(title: str, advice: str, rows: list[tuple[str, str]]) -> list[Element]:

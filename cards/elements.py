@@ -107,3 +107,17 @@ def fit(items: list[Element], budget: int) -> tuple[list[Element], int]:
             break
         kept.append(item)
     return kept, len(items) - len(kept)
+
+
+def fill_sections(body: list[Element], sections: list[list[Element]], full: str) -> list[Element]:
+    """Append each non-empty section while the card has room; the first that does not fit whole ends the card
+    with the `full` note (what to do to see the rest)."""
+    for section in sections:
+        if not section:
+            continue
+        kept, left_out = fit(section, BUDGET - size(card(body)) - 200)
+        body += kept
+        if left_out:
+            body.append(note(full))
+            break
+    return body

@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from core.model import AddressState, InboundMail, MailState, Owner, Person, RootAddress
+from core.model import AddressState, AuditEvent, InboundMail, MailState, Owner, Person, RootAddress
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
@@ -83,6 +83,15 @@ def mail_from_dict(data: dict[str, Any], etag: str | None) -> InboundMail:
         if values[name] is None:
             del values[name]
     return InboundMail(**values, etag=etag)
+
+
+def audit_to_dict(event: AuditEvent) -> dict[str, Any]:
+    return {"at": when(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
+            "detail": event.detail}
+
+
+def audit_from_dict(data: dict[str, Any]) -> AuditEvent:
+    return AuditEvent(parse_when(data["at"]), data["actor"], data["action"], data["subject"], data.get("detail") or {})
 
 
 def dumps(data: Any) -> str:

@@ -6,8 +6,8 @@ import hashlib
 from typing import Any
 
 from core.model import AuditEvent, InboundMail, Mailbox, Owner, RootAddress, Strategy
-from storage.codec import (address_from_dict, address_to_dict, mail_from_dict, mail_to_dict, owner_from_dict,
-                           owner_to_dict, parse_when, when)
+from storage.codec import (address_from_dict, address_to_dict, audit_from_dict, audit_to_dict, mail_from_dict,
+                           mail_to_dict, owner_from_dict, owner_to_dict, when)
 
 # Container name suffixes (the prefix comes from settings) and what each one must not index: big opaque blobs.
 ADDRESSES, POOL, MAILS, META = "addresses", "pool", "mails", "meta"
@@ -161,20 +161,18 @@ def audit_pk(subject: str) -> str:
 
 def audit_doc(event: AuditEvent, seq: str) -> dict[str, Any]:
     """`seq` orders a subject's events (newest = greatest); it is also the id, so one seq is stored once."""
-    return {"id": seq, "pk": audit_pk(event.subject), "type": "audit", "seq": seq, "at": when(event.at),
-            "actor": event.actor, "action": event.action, "subject": event.subject, "detail": event.detail}
+    return {"id": seq, "pk": audit_pk(event.subject), "type": "audit", "seq": seq, **audit_to_dict(event)}
 
 
 def audit_from_doc(doc: dict[str, Any]) -> AuditEvent:
-    return AuditEvent(parse_when(doc["at"]), doc["actor"], doc["action"], doc["subject"], doc.get("detail") or {})
+    return audit_from_dict(doc)
 
 
 # The allocation's audit event is stored inside the address document it created (see CosmosStore.create_address).
 def created_event_field(event: AuditEvent | None) -> dict[str, Any]:
     if event is None:
         return {}
-    return {"created_event": {"at": when(event.at), "actor": event.actor, "action": event.action,
-                              "subject": event.subject, "detail": event.detail}}
+    return {"created_event": audit_to_dict(event)}
 
 
 def kept_created_event(current: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +185,7 @@ def with_created_event(events: list[AuditEvent], address: dict[str, Any], limit:
     Nothing about an address happens before it is created, so it goes after every event not older than it."""
     if not address.get("created_event"):
         return events
-    created = audit_from_doc(address["created_event"])
+    created = audit_from_dict(address["created_event"])
     at = next((i for i, e in enumerate(events) if e.at < created.at), len(events))
     return [*events[:at], created, *events[at:]][:limit]
 

@@ -14,8 +14,8 @@ import aiosqlite
 
 from core.errors import AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, StoreUnavailable
 from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress, Strategy
-from storage.codec import (address_from_dict, address_to_dict, dumps, mail_from_dict, mail_to_dict, owner_from_dict,
-                           owner_to_dict, parse_when, when)
+from storage.codec import (address_from_dict, address_to_dict, audit_from_dict, audit_to_dict, dumps, mail_from_dict,
+                           mail_to_dict, owner_from_dict, owner_to_dict, when)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailboxes (address TEXT PRIMARY KEY, strategy TEXT NOT NULL,
@@ -168,7 +168,7 @@ class SqliteStore:
                      record.request_id, dumps(address_to_dict(record))))
                 if event:
                     await self._db.execute("INSERT INTO audit (subject, body) VALUES (?, ?)",
-                                           (event.subject, dumps(_audit_body(event))))
+                                           (event.subject, dumps(audit_to_dict(event))))
                 await self._db.execute("COMMIT")
             except BaseException as failure:
                 await self._db.execute("ROLLBACK")
@@ -323,12 +323,11 @@ class SqliteStore:
         return [owner_from_dict(json.loads(r["body"])) for r in rows]
 
     async def append_audit(self, event: AuditEvent) -> None:
-        await self._change("INSERT INTO audit (subject, body) VALUES (?, ?)", event.subject, dumps(_audit_body(event)))
+        await self._change("INSERT INTO audit (subject, body) VALUES (?, ?)", event.subject, dumps(audit_to_dict(event)))
 
     async def audit_for(self, subject: str, limit: int) -> list[AuditEvent]:
         rows = await self._all("SELECT body FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", subject, limit)
-        events = [json.loads(r["body"]) for r in rows]
-        return [AuditEvent(parse_when(e["at"]), e["actor"], e["action"], e["subject"], e["detail"]) for e in events]
+        return [audit_from_dict(json.loads(r["body"])) for r in rows]
 
     async def get_flag(self, name: str) -> str | None:
         row = await self._one("SELECT value FROM flags WHERE name = ?", name)
@@ -382,8 +381,7 @@ class SqliteStore:
     async def export_audit(self) -> AsyncIterator[tuple[str, AuditEvent]]:
         """(source id, event), oldest first; the id is stable, so a copy can tell what it already has."""
         async for r in self._rows("SELECT seq, body FROM audit ORDER BY seq"):
-            e = json.loads(r["body"])
-            yield f"{r['seq']:012d}", AuditEvent(parse_when(e["at"]), e["actor"], e["action"], e["subject"], e["detail"])
+            yield f"{r['seq']:012d}", audit_from_dict(json.loads(r["body"]))
 
     async def export_flags(self) -> AsyncIterator[tuple[str, str]]:
         async for r in self._rows("SELECT name, value FROM flags ORDER BY name"):
@@ -398,8 +396,3 @@ class SqliteStore:
                   "conversations": "SELECT count(*) AS n FROM conversations", "audit": "SELECT count(*) AS n FROM audit",
                   "flags": "SELECT count(*) AS n FROM flags"}
         return {kind: (await self._one(sql))["n"] for kind, sql in counts.items()}
-
-
-def _audit_body(event: AuditEvent) -> dict:
-    return {"at": when(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
-            "detail": event.detail}

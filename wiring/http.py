@@ -7,9 +7,8 @@ from typing import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from bot.poster import USER_AGENT
 from wiring.keys import HTTP
-
-USER_AGENT = "RootMail (BotBuilder Python)"
 
 
 async def http_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -37,14 +37,6 @@ class Api:
 
 
 @pytest.fixture
-async def tenant(aiohttp_server):
-    fake = FakeTenant()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def api(aiohttp_client, connector, make_settings, tenant):
     settings = make_settings(ROOTMAIL_API_AUDIENCE=f"{AUDIENCE},00000000-1111-2222-3333-444444444444",
                              ROOTMAIL_API_TENANT_ID=tenant.tenant_id, ROOTMAIL_API_METADATA_URL=tenant.metadata_url,

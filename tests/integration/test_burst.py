@@ -7,26 +7,15 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-import pytest
-
 from app import FORWARDER, INSPECTOR, MAIL_WAKE, STORE, create_app
 from core.model import MailState
 from tests.cardwalk import text
 from tests.fakes import teams
-from tests.fakes.teams_limits import TeamsLimitedConnector
 from tests.integration.burst_helpers import Burst, add_addresses, channel, deliver
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@pytest.fixture
-async def limited(aiohttp_server):
-    fake = TeamsLimitedConnector()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
 
 
 async def start(aiohttp_client, make_settings, limited, **env):

@@ -13,19 +13,10 @@ from aiohttp import web
 from app import FORWARDER, POSTER, STORE, create_app
 from tests.cosmos_server import CosmosServer, cosmos_server  # noqa: F401  (session fixture)
 from tests.contract.conftest import cosmos_test_store
-from tests.fakes import teams
 from tests.fakes.cosmos_faults import CosmosFaults
 from tests.fakes.teams_limits import TeamsLimitedConnector
 from tests.integration.burst_helpers import Burst, add_addresses
 from tests.integration.test_burst import burst_into, nothing_pending
-
-
-@pytest.fixture
-async def limited(aiohttp_server):
-    fake = TeamsLimitedConnector()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
 
 
 async def started(aiohttp_client, settings, post_timeout: float = 1.0, **overrides):

@@ -25,6 +25,7 @@ import pytest
 
 from core.inbound import dedupe_key
 from storage.sqlite import open_sqlite
+from tests.fakes.serving import serving
 from tests.fakes.teams_limits import TeamsLimitedConnector
 from tests.integration.burst_helpers import add_addresses, address, smtp_message
 
@@ -103,10 +104,7 @@ def pending(db: Path) -> int:
 
 @pytest.fixture
 async def limited(aiohttp_server):
-    fake = TeamsLimitedConnector(keep_activities=False)
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    return await serving(aiohttp_server, TeamsLimitedConnector(keep_activities=False))
 
 
 async def burst_killed_midway(tmp_path, limited, digests: bool, kill_after: int) -> Counter:

@@ -13,7 +13,7 @@ from storage.cosmos import CosmosSettings, open_cosmos
 from tests.cosmos_server import cosmos_server  # noqa: F401  (session fixture)
 from tests.integration.burst_helpers import Burst, add_addresses
 from tests.integration.test_burst import burst_into, nothing_pending
-from tests.integration.test_faults import exactly_once, limited, started  # noqa: F401  (fixture)
+from tests.integration.test_faults import exactly_once, started
 
 pytestmark = pytest.mark.cosmos
 

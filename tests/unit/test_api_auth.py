@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from api.auth import READ, READ_WRITE, Jwks, KeysUnavailable, TokenRejected, TokenValidator
-from tests.fakes.jwks import AUDIENCE, PIPELINE_APP, PIPELINE_OID, FakeTenant, SigningKey
+from tests.fakes.jwks import AUDIENCE, PIPELINE_APP, PIPELINE_OID, SigningKey
 
 
 class Ticks:
@@ -17,14 +17,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def tenant(aiohttp_server):
-    fake = FakeTenant()
-    server = await aiohttp_server(fake.app())
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
 
 
 @pytest.fixture
