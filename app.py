@@ -11,12 +11,12 @@ from aiohttp import web
 from api.routes import api_app
 from bot.adapter import bot_adapter
 from bot.poster import BotPoster
-from core.adopt import AccountApi, Policy
-from core.pool import PoolConfigError, load_pool_file
+from core.adoption.states import AccountApi, Policy
+from core.addresses.pool import PoolConfigError, load_pool_file
 from core.ports import Clock, Poster, Store
-from core.reconcile import AccountSource
+from core.adoption.reconcile import AccountSource
 from logs import configure_logging
-from mail.graph_routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
+from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
 from obs.telemetry import Telemetry
 from settings import Settings, SettingsError, load_settings
 from wiring.api import api_ctx

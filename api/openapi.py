@@ -5,8 +5,8 @@ from typing import Any
 
 from api.auth import READ, READ_WRITE
 from api.problems import TYPES
-from core.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
-from core.tags import KEY_MAX, MAX_TAGS, VALUE_MAX
+from core.addresses.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
+from core.addresses.tags import KEY_MAX, MAX_TAGS, VALUE_MAX
 
 JSON, PROBLEM = "application/json", "application/problem+json"
 _ACCOUNT_ID = {"type": "string", "pattern": "^[0-9]{12}$", "description": "12-digit AWS account id",

@@ -15,14 +15,14 @@ from api.openapi import document
 from api.problems import Problem
 from api.resources import (ALLOCATE_FIELDS, PATCH_FIELDS, address_json, address_url, json_object, page_query)
 from api.versions import etag, if_match, not_modified
-from core import registry
-from core.allocation import Allocator
+from core.addresses import registry
+from core.addresses.allocation import Allocator
 from core.errors import (AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound, PoolExhausted,
                          PreconditionFailed, StoreUnavailable)
 from core.model import Owner, RootAddress
 from core.ports import Clock, Store
-from core.rules import ENVIRONMENTS, account_id_problem, parse_new_address_request
-from core.tags import checked_tags
+from core.addresses.rules import ENVIRONMENTS, account_id_problem, parse_new_address_request
+from core.addresses.tags import checked_tags
 
 logger = logging.getLogger(__name__)
 

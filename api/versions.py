@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core.errors import InvalidRequest
 from core.model import RootAddress
-from core.registry import Precondition
+from core.addresses.registry import Precondition
 
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
 

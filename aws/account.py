@@ -1,7 +1,7 @@
 """AWS Account Management through boto3: change a member account's root e-mail (StartPrimaryEmailUpdate, then
 AcceptPrimaryEmailUpdate with the code AWS mailed) from a role in the management account. boto3 blocks, so every
 call runs in a worker thread of the client's own pool: slow AWS answers never take the threads mail parsing needs.
-botocore's errors become core.adopt's errors, decided by error code, never by text."""
+botocore's errors become core.adoption.states's errors, decided by error code, never by text."""
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.adopt import AccessRefused, CodeRejected, NotEligible, OrgFacts, Transient
-from core.redact import redact
+from core.adoption.states import AccessRefused, CodeRejected, NotEligible, OrgFacts, Transient
+from core.intake.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
 class AccountClient:
-    """Implements core.adopt.AccountApi. `endpoint_url` is for tests against a local AWS fake; production leaves it
+    """Implements core.adoption.states.AccountApi. `endpoint_url` is for tests against a local AWS fake; production leaves it
     None. `attempts`: botocore's own tries of one call (standard retry mode) before RootMail's backoff takes over."""
 
     def __init__(self, role_arn: str, region: str = "us-east-1", external_id: str = "",

@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.reconcile import OrgAccount, SyncFailed
+from core.adoption.reconcile import OrgAccount, SyncFailed
 
 logger = logging.getLogger(__name__)
 

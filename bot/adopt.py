@@ -1,4 +1,4 @@
-"""The `adopt` admin command: move the root e-mail of existing AWS accounts into RootMail (core.adoption).
+"""The `adopt` admin command: move the root e-mail of existing AWS accounts into RootMail (core.adoption.adopter).
 
 `adopt <account id>` or `adopt --all-unmanaged` answers with a form (owning channel, environment) listing the accounts
 whose root e-mail RootMail does not know (the drift of a sync with AWS Organizations); its Start button starts a run.
@@ -9,13 +9,13 @@ import cards
 from bot.services import Services
 from bot.turn import Turn
 from cards.adopt import MAX_OWNERS, adopt_form, owner_label, progress_card, summary
-from core.access import audit_refusal
-from core.adopt import Adoption, Run
+from core.addresses.access import audit_refusal
+from core.adoption.states import Adoption, Run
 from core.model import Owner
 from core.ports import Poster
-from core.reveal import Messenger
-from core.reconcile import OrgAccount, SyncFailed
-from core.rules import account_id_problem
+from core.intake.reveal import Messenger
+from core.adoption.reconcile import OrgAccount, SyncFailed
+from core.addresses.rules import account_id_problem
 
 Card = dict
 ALL = "--all-unmanaged"
@@ -110,7 +110,7 @@ async def adopt_start(services: Services, turn: Turn) -> Card:
 
 
 class CardBoard:
-    """core.adoption.Board: the progress card posted once, then updated in place (update_activity)."""
+    """core.adoption.adopter.Board: the progress card posted once, then updated in place (update_activity)."""
 
     def __init__(self, poster: Poster, messenger: Messenger):
         self.poster, self.messenger = poster, messenger

@@ -12,12 +12,12 @@ from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
 from cards.status import status_card
-from core import registry
-from core.access import audit_refusal
+from core.addresses import registry
+from core.addresses.access import audit_refusal
 from core.errors import Forbidden, InvalidRequest
-from core.inventory import pool_status
+from core.addresses.inventory import pool_status
 from core.model import RootAddress
-from core.rules import parse_new_address_request
+from core.addresses.rules import parse_new_address_request
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""core.reveal.Membership on the Bot Connector: is this person in the team that owns a channel, or in the chat?"""
+"""core.intake.reveal.Membership on the Bot Connector: is this person in the team that owns a channel, or in the chat?"""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,7 @@ from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.schema import ConversationReference, ErrorResponseException
 
 from core.model import Owner, Person
-from core.reveal import MembershipUnknown
+from core.intake.reveal import MembershipUnknown
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ import cards
 from bot.services import Services
 from bot.turn import Turn
 from cards.drift import drift_card
-from core.reconcile import SyncFailed
+from core.adoption.reconcile import SyncFailed
 
 
 async def sync(services: Services, turn: Turn) -> dict:
-    # Admins only (core.access): RootMail admins anywhere, anyone in the admin conversation.
+    # Admins only (core.addresses.access): RootMail admins anywhere, anyone in the admin conversation.
     if not await services.access.acts_as_admin(turn.person, turn.owner):
         return cards.error_card("Only admins can run sync",
                                 "Ask a RootMail admin, or run sync in RootMail's admin conversation.")

@@ -11,9 +11,10 @@ from bot.turn import Turn
 from cards.address import owner_name
 from cards.digest import DigestItem, digest_card
 from cards.protection import audit_card, refusal_card, transfer_request_card, with_banner
-from core import registry, transfer as transfers
-from core.access import audit_refusal
-from core.delivery import digest_members
+from core.addresses import registry
+from core.addresses import transfer as transfers
+from core.addresses.access import audit_refusal
+from core.delivery.courier import digest_members
 from core.errors import Forbidden
 from core.ports import PostFailed
 

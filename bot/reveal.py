@@ -1,4 +1,4 @@
-"""core.reveal.Messenger on the Bot Connector: a 1:1 chat with the person who revealed, and card updates."""
+"""core.intake.reveal.Messenger on the Bot Connector: a 1:1 chat with the person who revealed, and card updates."""
 from __future__ import annotations
 
 import asyncio

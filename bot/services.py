@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from core.access import Access
-from core.allocation import Allocator
+from core.addresses.access import Access
+from core.addresses.allocation import Allocator
 from core.ports import Clock, Poster, Store
-from core.reveal import Revealer
-from core.rules import ENVIRONMENTS
+from core.intake.reveal import Revealer
+from core.addresses.rules import ENVIRONMENTS
 
 
 @dataclass
@@ -20,11 +20,11 @@ class Services:
     admin_conversation: str | None = None
     page_size: int = 10
     environments: tuple[str, ...] = ENVIRONMENTS
-    access: Access = field(default_factory=Access)  # who may do what (core.access)
+    access: Access = field(default_factory=Access)  # who may do what (core.addresses.access)
     revealer: Revealer | None = None  # Reveal of sealed codes and links; None: not set up
     poster: Poster | None = None  # proactive cards (transfer requests to the owning channel)
-    status: Callable[[], Awaitable[Any]] | None = None  # the admin status (core.status.Status); None: not set up
-    adoption: Any = None  # core.adoption.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
+    status: Callable[[], Awaitable[Any]] | None = None  # the admin status (core.delivery.status.Status); None: not set up
+    adoption: Any = None  # core.adoption.adopter.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
 

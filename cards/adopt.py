@@ -4,10 +4,10 @@ from __future__ import annotations
 from cards import text as t
 from cards.elements import (Element, card, container, execute, facts, fill_sections, heading, line, note, problem,
                             text)
-from core.adopt import Adoption, Run, Step, tally
+from core.adoption.states import Adoption, Run, Step, tally
 from core.model import Owner
-from core.reconcile import OrgAccount
-from core.rules import ENVIRONMENTS
+from core.adoption.reconcile import OrgAccount
+from core.addresses.rules import ENVIRONMENTS
 
 START = "adopt.start"
 MAX_ROWS = 10  # per section; the rest is counted

@@ -11,9 +11,9 @@ from cards import text as t
 from cards.address import lookup_action
 from cards.elements import BUDGET, Element, card, container, execute, facts, fit, heading, line, note, size, text
 from cards.protection import REVEAL, SEVERITY_STYLE
-from core.aws_mail_rules import CRITICAL, HIGH
-from core.classify import LINK, rule_for
-from core.lanes import Delivery
+from core.intake.aws_mail_rules import CRITICAL, HIGH
+from core.intake.classify import LINK, rule_for
+from core.delivery.lanes import Delivery
 from core.model import InboundMail, MailState, RootAddress
 
 MAX_KINDS_SHOWN = 12
@@ -98,7 +98,7 @@ def _row(item: DigestItem) -> Element:
 
 
 class MailCards:
-    """core.delivery.DeliveryCards: a mail's own card (or the admins' quarantine card), or a digest."""
+    """core.delivery.courier.DeliveryCards: a mail's own card (or the admins' quarantine card), or a digest."""
 
     def __init__(self, render: Callable[[InboundMail, RootAddress | None], Element],
                  quarantine: Callable[[InboundMail, RootAddress | None], Element]):

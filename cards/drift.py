@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cards import text as t
 from cards.elements import Element, card, container, facts, fill_sections, heading, line, note, text
-from core.reconcile import Drift, OrgAccount
+from core.adoption.reconcile import Drift, OrgAccount
 from core.model import RootAddress
 
 MAX_ROWS = 8  # per section; the rest is counted, not listed

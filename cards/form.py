@@ -5,10 +5,10 @@ from typing import Any
 
 from cards import text as t
 from cards.elements import Element, card, container, execute, heading, problem, text
-from core.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
+from core.addresses.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
 
 SUBMIT = "new.submit"
-REQUEST_ID_MAX = 64  # core.rules rejects longer request ids as a stale form
+REQUEST_ID_MAX = 64  # core.addresses.rules rejects longer request ids as a stale form
 MAX_OTHER_ERRORS = 3
 
 LABELS = {

@@ -8,7 +8,7 @@ from cards.address import lookup_action, retired_warning
 from cards.elements import Element, card, container, facts, heading, line, note, text
 from cards.protection import kind_block, reveal_action, secret_block
 from core.model import AddressState, InboundMail, RootAddress
-from core.reveal import Revealed
+from core.intake.reveal import Revealed
 
 
 def mail_card(mail: InboundMail, record: RootAddress | None, reveals: Sequence[Revealed] = ()) -> Element:

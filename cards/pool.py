@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from cards import text as t
 from cards.elements import BUDGET, Element, card, container, facts, fit, heading, line, note, size, text
-from core.inventory import MailboxStatus
+from core.addresses.inventory import MailboxStatus
 from core.model import Strategy
 
 MAX_MISSING_SHOWN = 10

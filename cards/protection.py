@@ -7,10 +7,10 @@ from cards import text as t
 from cards.address import lookup_action, owner_name
 from cards.elements import (BUDGET, Element, card, container, execute, facts, fit, heading, line, note, size,
                             text)
-from core.aws_mail_rules import CRITICAL, HIGH, LOW, UNVERIFIED_ACTION
-from core.classify import LINK, rule_for
+from core.intake.aws_mail_rules import CRITICAL, HIGH, LOW, UNVERIFIED_ACTION
+from core.intake.classify import LINK, rule_for
 from core.model import AuditEvent, InboundMail, RootAddress
-from core.reveal import Revealed
+from core.intake.reveal import Revealed
 
 SEVERITY_STYLE = {CRITICAL: "attention", HIGH: "warning", LOW: "default"}
 MAX_REVEALS_SHOWN = 5

@@ -6,7 +6,7 @@ from datetime import datetime
 from cards import text as t
 from cards.elements import Element, card, container, facts, heading, line, text
 from core.model import MailState
-from core.status import Status
+from core.delivery.status import Status
 
 NOT_CONFIGURED = "not configured"
 

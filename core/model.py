@@ -100,11 +100,11 @@ class InboundMail:
     activity_id: str = ""
     lease_owner: str = ""
     lease_until: datetime | None = None
-    kind: str = "other"  # core.aws_mail_rules: what AWS mail this is
+    kind: str = "other"  # core.intake.aws_mail_rules: what AWS mail this is
     severity: str = "normal"
-    verdict: str = ""  # "verified" | "unverified" (core.sender_trust); "" if recorded before senders were checked
+    verdict: str = ""  # "verified" | "unverified" (core.intake.sender_trust); "" if recorded before senders were checked
     verdict_reason: str = ""
-    secret: str = field(default="", repr=False)  # the code or reset link, sealed (core.secrets_box); "" once wiped
+    secret: str = field(default="", repr=False)  # the code or reset link, sealed (core.intake.secrets_box); "" once wiped
     secret_kind: str = ""  # "code" | "link"
     secret_expires_at: datetime | None = None  # Reveal works until then; the sealed secret is wiped after
     posted_to: str = ""  # the conversation the card was posted in

@@ -1,4 +1,4 @@
-"""AES-256-GCM behind core.secrets_box.SecretBox, with key rotation: seal with the first key, open with any."""
+"""AES-256-GCM behind core.intake.secrets_box.SecretBox, with key rotation: seal with the first key, open with any."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +12,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.secrets_box import SecretUnreadable
+from core.intake.secrets_box import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 

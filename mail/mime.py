@@ -1,4 +1,4 @@
-"""Raw RFC 5322 bytes to core.inbound.ParsedMail with the stdlib email package; never raises, whatever the bytes."""
+"""Raw RFC 5322 bytes to core.intake.ingest.ParsedMail with the stdlib email package; never raises, whatever the bytes."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +12,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html import unescape
 from typing import Any, Callable, Iterator, TypeVar
 
-from core.inbound import ParsedMail, fallback_message_id
+from core.intake.ingest import fallback_message_id
+from core.intake.parsed import ParsedMail
 from mail.html_text import html_to_text
 
 logger = logging.getLogger(__name__)

@@ -8,14 +8,14 @@ from typing import Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from core.inbound import ingest
-from core.inspection import Inspector
+from core.intake.ingest import ingest
+from core.intake.inspection import Inspector
 from core.ports import Clock, Store
 from mail.mime import parse_message
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # settings.py's ROOTMAIL_SMTP_MAX_BYTES default
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # settings.spec's ROOTMAIL_SMTP_MAX_BYTES default
 MAX_RECIPIENTS = 100
 
 ACCEPTED = "250 2.0.0 Message accepted"

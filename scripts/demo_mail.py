@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 AWS = "Amazon Web Services <no-reply@signin.aws>"
-DEMO_BOUNDARY = "rootmail.localhost"  # settings.py's ROOTMAIL_AUTHSERV_IDS default
+DEMO_BOUNDARY = "rootmail.localhost"  # settings.spec's ROOTMAIL_AUTHSERV_IDS default
 AWS_BILLING = "Amazon Web Services <no-reply-aws@amazon.com>"
 AWS_HEALTH = "AWS Health <no-reply-aws@amazon.com>"
 FOOTER = ("Amazon Web Services, Inc. is a subsidiary of Amazon.com, Inc. Amazon.com is a registered trademark "

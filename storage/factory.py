@@ -13,7 +13,7 @@ from core.ports import Store
 from storage.sqlite import open_sqlite
 
 if TYPE_CHECKING:
-    from storage.cosmos import CosmosSettings
+    from storage.cosmos.client import CosmosSettings
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -44,7 +44,7 @@ def sqlite_path(url: str, root: Path | None = None) -> Path | str:
 
 def cosmos_settings(settings: AppStoreSettings, **overrides: Any) -> "CosmosSettings":
     """CosmosSettings from the app's settings; an empty key means Entra ID (DefaultAzureCredential)."""
-    from storage.cosmos import CosmosSettings
+    from storage.cosmos.client import CosmosSettings
 
     values: dict[str, Any] = {"endpoint": settings.cosmos_endpoint, "key": settings.cosmos_key,
                               "database": settings.cosmos_database, "create_if_missing": settings.cosmos_create,
@@ -68,7 +68,7 @@ async def open_store(target: StoreTarget, *, root: Path | None = None,
                 yield store
             return
         target = cosmos_settings(target)
-    from storage.cosmos import open_cosmos
+    from storage.cosmos.client import open_cosmos
 
     async with open_cosmos(target, **cosmos_client_options) as store:
         yield store

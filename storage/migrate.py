@@ -99,7 +99,7 @@ def report(result: Result, out: TextIO) -> None:
 
 
 def cosmos_from_env(env: Mapping[str, str], create: bool, prefix: str):
-    from storage.cosmos import CosmosSettings
+    from storage.cosmos.client import CosmosSettings
 
     endpoint = env.get("ROOTMAIL_COSMOS_ENDPOINT", "").strip()
     if not endpoint:

@@ -12,12 +12,12 @@ from aiohttp import web
 from bot.adopt import CardBoard
 from bot.reveal import TeamsMessenger
 from cards.drift import drift_card
-from core.adopt import AccountApi, Policy
-from core.adoption import Adopter
+from core.adoption.states import AccountApi, Policy
+from core.adoption.adopter import Adopter
 from core.errors import RootMailError
-from core.inspection import secret_context
+from core.intake.inspection import secret_context
 from core.ports import Clock, PostFailed
-from core.reconcile import AccountSource, Drift, OrgSync, SyncFailed
+from core.adoption.reconcile import AccountSource, Drift, OrgSync, SyncFailed
 from settings import Settings
 from wiring.keys import ADAPTER, ADOPTER, FORWARDER, INSPECTOR, ORG_SYNC, POSTER, SERVICES, SETTINGS, STORE
 

@@ -10,12 +10,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.activity_bot import RootMailBot
 from bot.services import Services
-from core.adoption import Adopter
-from core.forwarding import Forwarder
-from core.inspection import Inspector
+from core.adoption.adopter import Adopter
+from core.delivery.forwarding import Forwarder
+from core.intake.inspection import Inspector
 from core.ports import Poster, Store
-from core.reconcile import OrgSync
-from core.reveal import Revealer
+from core.adoption.reconcile import OrgSync
+from core.intake.reveal import Revealer
 from obs.telemetry import Telemetry
 from settings import Settings
 
@@ -34,7 +34,7 @@ REVEALER = web.AppKey("revealer", Revealer)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
 ADOPTER = web.AppKey("adopter", Adopter)
-GRAPH_CLIENT = web.AppKey("graph_client", object)  # mail.graph_client.GraphClient, with a Graph mail source
+GRAPH_CLIENT = web.AppKey("graph_client", object)  # mail.graph.client.GraphClient, with a Graph mail source
 
 
 def utc_now() -> datetime:

@@ -12,13 +12,13 @@ import cards
 from cards.digest import MailCards
 from cards.pool import aliases_missing_card
 from cards.protection import quarantine_card
-from core.forwarding import Forwarder
-from core.lanes import LaneSettings
+from core.delivery.forwarding import Forwarder
+from core.delivery.lanes import LaneSettings
 from core.model import Mailbox
-from core.pool import load_pool_file
+from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed
-from core.ratelimit import Window
-from core.status import LaneStatus, gather_status
+from core.delivery.ratelimit import Window
+from core.delivery.status import LaneStatus, gather_status
 from wiring.keys import (FORWARDER, GRAPH_CLIENT, INBOX, INSPECTOR, MAIL_WAKE, POSTER, SERVICES, SETTINGS, STORE,
                          TELEMETRY)
 
@@ -77,7 +77,7 @@ def mail_source_ctx(clock: Clock, graph_credential: Any = None):
 
 @contextlib.asynccontextmanager
 async def _graph_source(app: web.Application, clock: Clock, credential: Any) -> AsyncIterator[Any]:
-    from mail.graph_wiring import GraphConfig, open_graph_source  # msgraph loads only when Graph is configured
+    from mail.graph.wiring import GraphConfig, open_graph_source  # msgraph loads only when Graph is configured
 
     settings = app[SETTINGS]
     async with open_graph_source(GraphConfig.from_settings(settings), app[STORE], clock,

@@ -14,11 +14,11 @@ import cards
 from bot.members import TeamsMembership
 from bot.reveal import TeamsMessenger
 from cards.protection import private_secret_card
-from core.access import Access, AccessPolicy, GroupDirectory, StaticGroups
-from core.inspection import Inspector
+from core.addresses.access import Access, AccessPolicy, GroupDirectory, StaticGroups
+from core.intake.inspection import Inspector
 from core.ports import Clock, Store
-from core.reveal import RevealCards, Revealer, wipe_expired
-from core.sender_trust import TrustPolicy
+from core.intake.reveal import RevealCards, Revealer, wipe_expired
+from core.intake.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
 from wiring.keys import ADAPTER, GRAPH_CLIENT, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
@@ -60,7 +60,7 @@ def _groups(app: web.Application, settings: Settings) -> GroupDirectory:
     if settings.groups_file:
         return StaticGroups.from_file(settings.groups_file)
     if settings.mail_source.startswith("graph") and (settings.admin_group or settings.requester_group):
-        from mail.graph_groups import GraphGroups  # msgraph loads only when Graph is configured
+        from mail.graph.groups import GraphGroups  # msgraph loads only when Graph is configured
 
         return GraphGroups(lambda: app.get(GRAPH_CLIENT), (settings.admin_group, settings.requester_group))
     return StaticGroups()

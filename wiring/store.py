@@ -13,9 +13,9 @@ from aiohttp import web
 import cards
 from bot.activity_bot import RootMailBot
 from bot.services import Services
-from core.allocation import Allocator, load_pool
+from core.addresses.allocation import Allocator, load_pool
 from core.model import Mailbox
-from core.pool import load_pool_file
+from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed, Store
 from settings import ROOT, Settings
 from storage.sqlite import open_sqlite

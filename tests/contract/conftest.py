@@ -37,7 +37,7 @@ async def cosmos_test_store(server: CosmosServer, client_options: dict | None = 
     """A CosmosStore on its own fresh database, dropped afterwards, so tests never see each other's data."""
     from azure.cosmos.aio import CosmosClient
 
-    from storage.cosmos import CosmosSettings, open_cosmos
+    from storage.cosmos.client import CosmosSettings, open_cosmos
 
     values = {"key": server.key, "database": f"contract-{uuid.uuid4().hex[:12]}", "create_if_missing": True}
     settings = CosmosSettings(endpoint=server.endpoint, **(values | settings_values))

@@ -1,13 +1,13 @@
-"""Allocation through core.allocation.Allocator: many people asking at once still get distinct addresses."""
+"""Allocation through core.addresses.allocation.Allocator: many people asking at once still get distinct addresses."""
 from __future__ import annotations
 
 import asyncio
 import itertools
 
-from core.allocation import Allocator, load_pool
+from core.addresses.allocation import Allocator, load_pool
 from core.errors import InvalidRequest, PoolExhausted
 from core.model import Mailbox, Strategy
-from core.rules import NewAddressRequest
+from core.addresses.rules import NewAddressRequest
 from tests.contract.conftest import ALICE, T0, TEAM
 
 ALIASES = Mailbox("pool@example.com", Strategy.ALIAS, 300)

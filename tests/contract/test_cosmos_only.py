@@ -8,12 +8,12 @@ import time
 import pytest
 from azure.core.pipeline.transport import AioHttpTransport
 
-from core.allocation import Allocator, load_pool
+from core.addresses.allocation import Allocator, load_pool
 from core.errors import DuplicateRequest, StoreUnavailable
 from core.model import Mailbox, Strategy
-from core.rules import NewAddressRequest
-from storage.cosmos import CosmosSettings, open_cosmos
-from storage.cosmos_docs import claim_doc
+from core.addresses.rules import NewAddressRequest
+from storage.cosmos.client import CosmosSettings, open_cosmos
+from storage.cosmos.docs import claim_doc
 from tests.contract.conftest import ALICE, T0, TEAM, address, cosmos_test_store
 from tests.cosmos_server import RequestLog, running_cosmos_server
 

@@ -12,7 +12,7 @@ from azure.cosmos.aio import CosmosClient
 from core.errors import AccountIdTaken, StoreUnavailable
 from core.model import AddressState, AuditEvent, Mailbox, MailState, Strategy
 from storage import migrate
-from storage.cosmos import CosmosSettings, open_cosmos
+from storage.cosmos.client import CosmosSettings, open_cosmos
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import OTHER_TEAM, T0, TEAM, address, mail, minutes
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from core.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
+from core.delivery.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
 from tests.fakes.connector import FakeConnector, Sent
 
 MAIL_ID = re.compile(rb'"id":\s*"mail:([0-9a-f]{40})"')

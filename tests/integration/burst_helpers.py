@@ -13,7 +13,8 @@ from email.message import EmailMessage
 from typing import Iterator
 
 from core.errors import StoreUnavailable
-from core.inbound import ParsedMail, dedupe_key, ingest
+from core.intake.ingest import dedupe_key, ingest
+from core.intake.parsed import ParsedMail
 from core.model import AddressState, Owner, Person, RootAddress
 from scripts.demo_mail import boundary_results
 

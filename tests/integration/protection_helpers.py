@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from app import INSPECTOR, MAIL_WAKE, create_app
-from core.inbound import ingest
+from core.intake.ingest import ingest
 from core.model import MailState
 from mail.mime import parse_message
 from scripts.demo_mail import build_message

@@ -128,9 +128,9 @@ class HeldPoster:
 async def test_a_renewal_answered_after_the_post_began_does_not_undo_its_mark(tmp_path):
     from datetime import datetime, timezone
 
-    from core.delivery import Courier
-    from core.forwarding import PlainCards
-    from core.lanes import Delivery
+    from core.delivery.courier import Courier
+    from core.delivery.forwarding import PlainCards
+    from core.delivery.lanes import Delivery
     from core.model import MailState, Owner
     from storage.sqlite import open_sqlite
     from tests.contract.conftest import mail
@@ -165,9 +165,9 @@ async def test_the_outcome_of_a_post_is_recorded_even_if_its_own_lease_was_renew
     from dataclasses import replace
     from datetime import datetime, timezone
 
-    from core.delivery import Courier
-    from core.forwarding import PlainCards
-    from core.lanes import Delivery
+    from core.delivery.courier import Courier
+    from core.delivery.forwarding import PlainCards
+    from core.delivery.lanes import Delivery
     from core.model import MailState, Owner
     from storage.sqlite import open_sqlite
     from tests.contract.conftest import mail

@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from core.inbound import dedupe_key
+from core.intake.ingest import dedupe_key
 from storage.sqlite import open_sqlite
 from tests.fakes.serving import serving
 from tests.fakes.teams_limits import TeamsLimitedConnector

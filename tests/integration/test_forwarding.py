@@ -5,7 +5,8 @@ import asyncio
 from datetime import datetime, timezone
 
 from app import INSPECTOR, MAIL_WAKE
-from core.inbound import ParsedMail, ingest
+from core.intake.ingest import ingest
+from core.intake.parsed import ParsedMail
 from core.model import MailState
 from scripts.demo_mail import boundary_results
 from tests.cardwalk import text

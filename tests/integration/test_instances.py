@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from app import FORWARDER, STORE
-from storage.cosmos import CosmosSettings, open_cosmos
+from storage.cosmos.client import CosmosSettings, open_cosmos
 from tests.cosmos_server import cosmos_server  # noqa: F401  (session fixture)
 from tests.integration.burst_helpers import Burst, add_addresses
 from tests.integration.test_burst import burst_into, nothing_pending

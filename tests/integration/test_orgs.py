@@ -13,7 +13,7 @@ from moto import mock_aws
 from app import STORE, create_app
 from aws.organizations import OrganizationsAccounts
 from core.model import AddressState
-from core.reconcile import ACTOR, SyncFailed
+from core.adoption.reconcile import ACTOR, SyncFailed
 from tests.cardcheck import texts, validate_cards
 from tests.contract.conftest import address
 from tests.fakes import teams

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,10 @@ from tests.cardwalk import actions, text
 from tests.fakes import teams
 from tests.integration.protection_helpers import (deliver, everything_shown, owned_address, posted_in, settled,
                                                   start)  # noqa: F401  (fixture)
-from tests.unit.test_sender_trust import TRUST_CORPUS
+from tests.unit.intake.test_sender_trust import TRUST_CORPUS
+from tests.paths import MAILS
 
-TRUST = Path(__file__).parent.parent / "mails" / "trust"
+TRUST = MAILS / "trust"
 BOUNDARY = {"ROOTMAIL_AUTHSERV_IDS": "mx.rootmail.example,exchange-online", "ROOTMAIL_MAIL_SOURCE": "smtp"}
 SPOOFS = sorted(name for name, (verified, _) in TRUST_CORPUS.items() if not verified)
 GENUINE = sorted(name for name, (verified, _) in TRUST_CORPUS.items() if verified)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app import REVEALER, STORE
 from core.model import MailState
-from core.reveal import wipe_expired
+from core.intake.reveal import wipe_expired
 from tests.cardwalk import action, actions, text
 from tests.fakes import teams
 from tests.integration.protection_helpers import (Clock, aws_mail, deliver, everything_shown, owned_address,

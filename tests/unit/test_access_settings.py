@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from core.sender_trust import DEFAULT_AWS_DOMAINS
+from core.intake.sender_trust import DEFAULT_AWS_DOMAINS
 from settings import SettingsError, load_settings
 
 

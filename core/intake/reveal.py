@@ -1,0 +1,191 @@
+"""Reveal: a sealed code or reset link goes, 1:1, to one person allowed to see it; audited; wiped after its window."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Protocol
+
+from core.addresses.access import Access, audit_refusal
+from core.errors import Conflict, NotFound, RootMailError
+from core.intake.inspection import secret_context
+from core.model import AuditEvent, InboundMail, MailState, Owner, Person, RootAddress
+from core.ports import Clock, PostFailed, Store
+from core.intake.secrets_box import SecretBox, SecretUnreadable
+
+logger = logging.getLogger(__name__)
+
+Card = dict[str, Any]
+REVEAL_HISTORY = 200  # audit events looked at to list who revealed a mail
+
+
+class MembershipUnknown(RootMailError):
+    """Teams could not say whether the person belongs to the conversation; treated as 'no'."""
+
+
+class Membership(Protocol):
+    async def is_member(self, owner: Owner, person: Person) -> bool:
+        """Whether the person belongs to the owner: the team of a channel, or the members of a chat.
+        Raises MembershipUnknown when that cannot be found out."""
+
+
+class Messenger(Protocol):
+    async def send_private(self, person: Person, where: Owner, card: Card, summary: str) -> None:
+        """Post the card in the bot's 1:1 chat with the person (created if needed), reached through the
+        conversation they acted in. Raises PostFailed."""
+
+    async def update(self, owner: Owner, activity_id: str, card: Card, summary: str) -> None:
+        """Replace a posted card for everyone. Raises PostFailed."""
+
+
+@dataclass(frozen=True)
+class Revealed:
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RevealCards:
+    """The cards Reveal sends; built by the card layer and handed in."""
+
+    channel: Callable[[InboundMail, RootAddress | None, list[Revealed]], Card]
+    private: Callable[[InboundMail, RootAddress | None, str, datetime], Card]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent | refused | expired | nothing | unavailable | failed | not_found
+    message: str
+    mail: InboundMail | None = None
+    record: RootAddress | None = None
+    reveals: tuple[Revealed, ...] = ()
+
+    @property
+    def sent(self) -> bool:
+        return self.status == "sent"
+
+
+@dataclass
+class Revealer:
+    store: Store
+    clock: Clock
+    box: SecretBox | None
+    access: Access
+    members: Membership
+    messenger: Messenger
+    cards: RevealCards
+
+    async def reveal(self, mail_key: str, person: Person, where: Owner) -> Outcome:
+        mail = await self.store.get_mail(mail_key) if mail_key else None
+        if mail is None:
+            return Outcome("not_found", "RootMail no longer has this mail.")
+        record = await self.store.get_address(mail.address)
+        if refusal := await self._refusal(mail, record, person, where):
+            await self._audit(mail, person, "reveal-refused", refusal)
+            return Outcome("refused", refusal, mail, record, await self.history(mail))
+        now = self.clock()
+        if mail.secret_expires_at is not None and now >= mail.secret_expires_at:
+            await self._audit(mail, person, "reveal-refused", "expired")
+            return Outcome("expired", "The reveal window of this mail has closed; the code or link is gone. Ask AWS "
+                           "for a new one if you still need it.", mail, record, await self.history(mail))
+        if mail.state is MailState.CONSUMED:
+            return Outcome("nothing", "RootMail used this code itself to adopt the account; nobody can reveal it.",
+                           mail, record)
+        if not mail.secret or self.box is None:
+            return Outcome("nothing", "This mail has no code or link RootMail can reveal.", mail, record)
+        try:
+            secret = self.box.open(mail.secret, secret_context(mail.key))
+        except SecretUnreadable as unreadable:
+            await self._audit(mail, person, "reveal-failed", str(unreadable))
+            return Outcome("unavailable", f"{unreadable} Ask an admin to check ROOTMAIL_SECRET_KEY.", mail, record)
+        try:
+            await self.messenger.send_private(person, where, self.cards.private(
+                mail, record, secret, mail.secret_expires_at or now), f"{mail.secret_kind or 'code'} from AWS")
+        except PostFailed as failure:
+            await self._audit(mail, person, "reveal-failed", failure.reason)
+            return Outcome("failed", "RootMail could not open a private chat with you; nothing was revealed. "
+                           "Start a chat with RootMail once, then try again.", mail, record)
+        await self._audit(mail, person, "reveal", "")
+        reveals = await self.history(mail)
+        await self._refresh(mail, record, reveals)
+        return Outcome("sent", "Sent to you in your private chat with RootMail.", mail, record, tuple(reveals))
+
+    async def _refusal(self, mail: InboundMail, record: RootAddress | None, person: Person, where: Owner) -> str:
+        if not self.access.tenant_allowed(where.tenant_id):
+            return "Your organisation may not use RootMail."
+        if await self.access.is_admin(person):
+            return ""
+        if mail.verdict != "verified":
+            return "Only RootMail admins may look into mail whose sender could not be verified."
+        owner = record.owner if record else await self._admin_conversation()
+        if owner is None:
+            return "Only RootMail admins may reveal mail for an address RootMail does not know."
+        try:
+            member = await self.members.is_member(owner, person)
+        except MembershipUnknown:
+            return "RootMail could not check that you belong to the owning team; nothing was revealed. Try again."
+        if not member:
+            return ("Only members of the team that owns this address, or RootMail admins, may reveal its codes."
+                    if record else "Only members of the admin conversation, or RootMail admins, may reveal this.")
+        return ""
+
+    async def _admin_conversation(self) -> Owner | None:
+        """Mail for an unknown address was posted to the admin conversation: its members decide about it."""
+        conversation = self.access.policy.admin_conversation
+        return await self.store.get_conversation(conversation) if conversation else None
+
+    async def history(self, mail: InboundMail) -> list[Revealed]:
+        events = await self.store.audit_for(mail.address, REVEAL_HISTORY)
+        return [Revealed(e.detail.get("by") or e.actor, e.at) for e in reversed(events)
+                if e.action == "reveal" and e.detail.get("mail") == mail.key]
+
+    async def expired(self, mail: InboundMail) -> None:
+        """After its secret was wiped: the channel card loses its Reveal button and says so."""
+        await self._refresh(mail, await self.store.get_address(mail.address), await self.history(mail))
+
+    async def _refresh(self, mail: InboundMail, record: RootAddress | None, reveals: list[Revealed]) -> None:
+        """Everyone in the channel sees who revealed it and when; failing that only costs the notice. A digest
+        post carries many mails, so it is left as it is (the audit keeps who revealed what)."""
+        if mail.digest:
+            return
+        where = await self.store.get_conversation(mail.posted_to) if mail.posted_to and mail.activity_id else None
+        if where is None:
+            return
+        try:
+            await self.messenger.update(where, mail.activity_id, self.cards.channel(mail, record, reveals), mail.subject)
+        except PostFailed as failure:
+            logger.warning("could not update the mail card after a reveal", extra={"reason": failure.reason})
+
+    async def _audit(self, mail: InboundMail, person: Person, action: str, reason: str) -> None:
+        if action == "reveal-refused":
+            await audit_refusal(self.store, self.clock, person, "reveal", mail.address, reason)
+            return
+        detail = {"mail": mail.key, "kind": mail.kind, "by": person.name[:80] or person.id}
+        if reason:
+            detail["reason"] = reason[:300]
+        await self.store.append_audit(AuditEvent(self.clock(), person.aad_object_id or person.id, action,
+                                                 mail.address, detail))
+
+
+OnWiped = Callable[[InboundMail], Awaitable[None]]
+
+
+async def wipe_expired(store: Store, clock: Clock, limit: int = 100, on_wiped: OnWiped | None = None) -> int:
+    """Drop the sealed secrets whose window closed; returns how many. Mails leased for posting are left for
+    the next round, so the forwarder's write is never lost."""
+    now = clock()
+    wiped = 0
+    for mail in await store.expired_secrets(now, limit):
+        if mail.lease_until is not None and mail.lease_until > now:
+            continue
+        try:
+            done = await store.update_mail(replace(mail, secret=""))
+        except (Conflict, NotFound):
+            continue
+        wiped += 1
+        if on_wiped is not None:
+            try:
+                await on_wiped(done)
+            except Exception:
+                logger.exception("after wiping a secret, updating its card failed")
+    return wiped

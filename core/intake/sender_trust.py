@@ -1,0 +1,185 @@
+"""Is this really AWS? Read the Authentication-Results your own receiving boundary added, and nothing else.
+
+Only the topmost Authentication-Results header counts, and only if its authserv-id is one of yours: a boundary
+adds its header on top, so any header below it came from the sender and may be forged (RFC 8601 section 5).
+Verified means: the From header names exactly one address, on an AWS sending domain; DMARC passed for that
+From domain; and a DKIM signature passed whose domain is aligned with it (same AWS organisational domain).
+Exchange Online writes its Authentication-Results without an authserv-id; name it EXCHANGE_ONLINE to trust that.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import getaddresses
+
+from core.intake.lookalike import lookalike_of
+
+EXCHANGE_ONLINE = "exchange-online"  # the authserv-id setting for Exchange Online's id-less header
+DEFAULT_AWS_DOMAINS = ("amazon.com", "amazonaws.com", "amazonses.com", "signin.aws", "aws.com", "amazon.co.jp")
+MAX_HEADER_CHARS = 8000
+
+_ANGLE = re.compile(r"<([^<>]*)>\s*$")
+_COMMENT_OR_QUOTE = re.compile(r'\([^()]*\)|"(?:[^"\\]|\\.)*"')
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    authserv_ids: tuple[str, ...] = ()
+    aws_domains: tuple[str, ...] = DEFAULT_AWS_DOMAINS
+
+    def organisation(self, domain: str) -> str | None:
+        """The configured AWS domain this domain is, or is under (the shortest, so aws.amazon.com -> amazon.com)."""
+        domain = domain.lower().rstrip(".")
+        matches = [d for d in self.aws_domains if domain == d or domain.endswith("." + d)]
+        return min(matches, key=len) if matches else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verified: bool
+    reason: str
+    from_domain: str = ""
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    method: str
+    result: str
+    props: dict[str, str]
+
+
+def verify_sender(headers: dict[str, list[str]], sender: str, policy: TrustPolicy) -> Verdict:
+    """Whether the mail provably comes from AWS, and why (or why not) in words an admin can act on."""
+    froms = headers.get("from", [])
+    if len(froms) != 1:
+        return Verdict(False, f"The mail has {len(froms)} From headers; exactly one is expected.")
+    addresses = [a for _, a in getaddresses([froms[0][:MAX_HEADER_CHARS]]) if "@" in a]
+    if len(addresses) > 1:
+        return Verdict(False, "The From header names several addresses.")
+    name, address = split_sender(sender)
+    domain = address.rpartition("@")[2].lower().rstrip(".") if "@" in address else ""
+    if not domain:
+        return Verdict(False, "The mail has no readable From address.")
+    organisation = policy.organisation(domain)
+    if organisation is None:
+        return Verdict(False, _foreign_domain(name, domain, policy), domain)
+    header = trusted_results(headers.get("authentication-results", []), policy.authserv_ids)
+    if header is None:
+        return Verdict(False, _no_trusted_header(headers.get("authentication-results", []), policy), domain)
+    authserv, results = header
+    problem = _dmarc_problem(results, domain) or _dkim_problem(results, organisation, policy)
+    if problem:
+        return Verdict(False, problem, domain)
+    return Verdict(True, f"DKIM and DMARC passed for {domain}, checked by {authserv or 'Exchange Online'}.", domain)
+
+
+def split_sender(sender: str) -> tuple[str, str]:
+    """(display name, address) of 'Name <address>' or a bare address."""
+    angle = _ANGLE.search(sender)
+    if angle:
+        return sender[:angle.start()].strip(), angle[1].strip()
+    return "", sender.strip()
+
+
+def trusted_results(values: list[str], authserv_ids: tuple[str, ...]) -> tuple[str, list[AuthResult]] | None:
+    """(authserv-id, results) of the topmost header, if a trusted boundary wrote it; None otherwise."""
+    if not values or not authserv_ids:
+        return None
+    authserv, results = parse_authentication_results(values[0])
+    trusted = {i.lower() for i in authserv_ids}
+    wanted = authserv.lower() if authserv else EXCHANGE_ONLINE
+    return (authserv, results) if wanted in trusted else None
+
+
+def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
+    """RFC 8601 leniently: comments dropped, `method=result ptype.prop=value ...` per `;`-separated part.
+    A first part that already holds a result has no authserv-id (Exchange Online writes them so): id ''."""
+    text = value[:MAX_HEADER_CHARS]
+    for _ in range(5):  # nested comments, innermost first
+        text = _COMMENT_OR_QUOTE.sub(lambda m: m[0] if m[0].startswith('"') else " ", text)
+    parts = [p.strip() for p in text.split(";")]
+    first = parts[0].split()
+    authserv = ""
+    if first and "=" not in first[0]:
+        authserv = first[0]
+        parts = parts[1:]
+    results = [r for r in map(_result, parts) if r]
+    return authserv, results
+
+
+def _result(part: str) -> AuthResult | None:
+    tokens = part.split()
+    if not tokens or "=" not in tokens[0]:
+        return None
+    method, _, result = tokens[0].partition("=")
+    props = {}
+    for token in tokens[1:]:
+        key, sep, val = token.partition("=")
+        if sep:
+            props.setdefault(key.lower(), val.strip('"').lower())
+    return AuthResult(method.split("/")[0].lower(), result.lower(), props)
+
+
+def _dmarc_problem(results: list[AuthResult], domain: str) -> str | None:
+    dmarc = [r for r in results if r.method == "dmarc"]
+    if not dmarc:
+        return "Your mail boundary recorded no DMARC result."
+    passed = [r for r in dmarc if r.result == "pass"]
+    if not passed:
+        return f"DMARC did not pass (dmarc={dmarc[0].result})."
+    checked = passed[0].props.get("header.from", domain)
+    if checked.rstrip(".") != domain:
+        return f"DMARC passed for {checked}, but the From address is on {domain}."
+    return None
+
+
+def _dkim_problem(results: list[AuthResult], organisation: str, policy: TrustPolicy) -> str | None:
+    passed = [r for r in results if r.method == "dkim" and r.result == "pass"]
+    domains = [r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2] for r in passed]
+    if any(d and policy.organisation(d) == organisation for d in domains):
+        return None
+    if not domains:
+        return "No DKIM signature passed."
+    return f"DKIM passed only for {', '.join(sorted(set(domains)))}, not for {organisation} as the From address needs."
+
+
+def _no_trusted_header(values: list[str], policy: TrustPolicy) -> str:
+    if not policy.authserv_ids:
+        return "No trusted mail boundary is configured, so no mail can be verified."
+    if not values:
+        return "The mail has no Authentication-Results header from your mail boundary."
+    authserv, _ = parse_authentication_results(values[0])
+    shown = authserv or "a server without an id"
+    return f"The newest Authentication-Results header was written by {shown}, not by your mail boundary."
+
+
+def _foreign_domain(name: str, domain: str, policy: TrustPolicy) -> str:
+    shown = display_domain(domain)
+    alike = lookalike_of(domain, policy.aws_domains)
+    if alike:
+        return f"The sender's domain {shown} imitates {alike}; it is not an AWS domain."
+    mentions = [d for d in policy.aws_domains if d in name.lower()] or (["AWS"] if _says_aws(name) else [])
+    if mentions:
+        return f"The display name pretends to be {mentions[0]}, but the mail came from {shown}."
+    return f"{shown} is not a domain AWS sends from."
+
+
+def _says_aws(name: str) -> bool:
+    return bool(re.search(r"(?i)\b(aws|amazon)\b", name))
+
+
+def display_domain(domain: str) -> str:
+    """The domain as a reader sees it and as it really is: `аmazon.com (xn--mazon-3ve.com)` for a homoglyph."""
+    labels = []
+    for label in domain.split("."):
+        try:
+            labels.append(label.encode("ascii").decode("idna") if label.startswith("xn--") else label)
+        except (UnicodeError, ValueError):
+            labels.append(label)
+    shown = ".".join(labels)
+    if shown.isascii():
+        return shown
+    try:
+        return f"{shown} ({shown.encode('idna').decode('ascii')})"
+    except (UnicodeError, ValueError):
+        return f"{shown} ({shown.encode('ascii', 'backslashreplace').decode('ascii')})"

@@ -1,0 +1,70 @@
+"""One Graph message into the pipeline: recipients resolved to RootMail addresses, a note to move it once
+forwarded, then core.intake.ingest.ingest with the app's inspector (the faithful text goes in; ingest redacts what it
+stores). The note and the records are written before the source moves on."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from core.intake.ingest import dedupe_key, ingest
+from core.intake.inspection import Inspector
+from core.model import InboundMail
+from core.ports import Clock, Store
+from core.addresses.rules import normalize_address
+from mail.graph.inventory import Inventory
+from mail.graph.message import parsed_mail, recipient_candidates
+
+logger = logging.getLogger(__name__)
+
+MOVE_FLAG = "graph-move:"  # + mailbox + ":" + message id -> {"keys": [...], "link": webLink}
+
+
+def move_flag(mailbox: str, message_id: str) -> str:
+    return f"{MOVE_FLAG}{mailbox}:{message_id}"
+
+
+@dataclass(frozen=True)
+class Handled:
+    keys: tuple[str, ...]
+    new: tuple[InboundMail, ...]
+    mapped: bool  # False: no recipient is a RootMail address; the records go to the admins as unknown
+
+
+@dataclass
+class GraphIngest:
+    store: Store
+    clock: Clock
+    inventory: Inventory
+    on_new_mail: Callable[[], object] = lambda: None
+    inspector: Inspector | None = None  # without one every mail is quarantined as unverified (see mail/__init__)
+
+    async def handle(self, mailbox: str, message: dict[str, Any]) -> Handled | None:
+        """None for a delta entry that only says a message left the folder."""
+        if "@removed" in message or not message.get("id"):
+            return None
+        parsed = parsed_mail(message)
+        recipients, mapped = await self.resolve(mailbox, recipient_candidates(message))
+        keys = tuple(dedupe_key(parsed.message_id, r) for r in recipients)
+        note = json.dumps({"keys": keys, "link": str(message.get("webLink") or "")})
+        await self.store.set_flag(move_flag(mailbox, message["id"]), note)
+        new = tuple(await ingest(self.store, self.clock, parsed, list(recipients), self.inspector))
+        if new:
+            try:
+                self.on_new_mail()
+            except Exception:  # the mail is stored; the forwarder's idle poll picks it up
+                logger.exception("on_new_mail callback failed")
+        if not mapped:
+            logger.info("mail for no RootMail address", extra={"mailbox": mailbox, "recipients": len(recipients)})
+        return Handled(keys, new, mapped)
+
+    async def resolve(self, mailbox: str, candidates: list[str]) -> tuple[list[str], bool]:
+        """RootMail addresses among the candidates; failing that, the first address of a RootMail mailbox (an alias
+        not handed out yet), failing that the mailbox itself: the mail is recorded and reaches the admins."""
+        candidates = list(dict.fromkeys(normalize_address(c) for c in candidates))
+        known = [c for c in candidates if await self.store.get_address(c) is not None]
+        if known:
+            return known, True
+        ours = [c for c in candidates if self.inventory.mailbox_of(c)]
+        return ([ours[0]] if ours else [normalize_address(mailbox)]), False

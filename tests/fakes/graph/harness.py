@@ -1,0 +1,139 @@
+"""RootMail with the Graph mail source, in-process on a known loopback port, talking to the fake Graph (tokens from
+a static credential) and the fake Bot Connector; a settable clock; helpers to wait for what users would see."""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import pytest
+
+from app import INBOX, create_app
+from core.model import MailState
+from tests.fakes import teams
+from tests.fakes.graph.server import FakeGraph, StaticToken
+from tests.fakes.graph.state import T0, Message
+from tests.cardcheck import validate_cards
+from tests.integration.conftest import Harness
+
+ALIAS_BOX = "aws-root-01@example.com"
+PLUS_BOX = "aws-root@example.com"
+ALIASES = [f"aws-{n:04d}@example.com" for n in range(1, 31)]
+AWS_HEADERS = [  # as Exchange Online stamps mail from Amazon SES that passed its checks
+    ("Received", "from a1-2.smtp-out.amazonses.com (54.240.1.2) by AM0PR01MB.outlook.office365.com with ESMTPS"),
+    ("Authentication-Results", "spf=pass (sender IP is 54.240.1.2) smtp.mailfrom=amazonses.com; dkim=pass "
+     "(signature was verified) header.d=signin.aws;dmarc=pass action=none header.from=signin.aws;compauth=pass "
+     "reason=100"),
+]
+
+
+class Clock:
+    """Now, as RootMail and the fake Graph see it; tests move it forward."""
+
+    def __init__(self, graph: FakeGraph, start: datetime = T0):
+        self.graph, self.now = graph, start
+        graph.state.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+        self.graph.state.now = self.now
+
+
+def write_pool(path: Path) -> Path:
+    path.write_text(json.dumps({"mailboxes": [
+        {"address": ALIAS_BOX, "strategy": "alias", "capacity": 300,
+         "aliases": ["ignored-in-graph-mode@example.com"]},
+        {"address": PLUS_BOX, "strategy": "plus"}]}))
+    return path
+
+
+def fake_exchange(graph: FakeGraph) -> None:
+    graph.add_mailbox(ALIAS_BOX, ALIASES + ["aws-root-01@contoso.onmicrosoft.com"])
+    graph.add_mailbox(PLUS_BOX, ["aws-root@contoso.onmicrosoft.com"])
+
+
+@dataclass
+class GraphHarness(Harness):
+    graph: FakeGraph = None
+    clock: Clock = None
+    credential: StaticToken = field(default_factory=StaticToken)
+
+    @property
+    def source(self):
+        return self.client.app[INBOX]
+
+    def aws_mail(self, to: str | list[str], subject: str = "Your AWS account is ready", **extra: Any) -> Message:
+        mailbox = extra.pop("mailbox", ALIAS_BOX)
+        return self.graph.deliver(mailbox, to=[to] if isinstance(to, str) else to, subject=subject,
+                                  sender="no-reply@signin.aws", sender_name="Amazon Web Services",
+                                  body="<p>Welcome to <b>Amazon Web Services</b>.</p>",
+                                  headers=extra.pop("headers", AWS_HEADERS), received=self.clock.now, **extra)
+
+    async def posted(self, count: int, timeout: float = 10.0):
+        return await self.connector.wait_for(count, timeout)
+
+    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+        async def poll():
+            while not await check():
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(poll(), timeout)
+
+    async def mails_in(self, state: MailState, count: int, timeout: float = 10.0) -> None:
+        await self.until(lambda: self._count(state, count), timeout)
+
+    async def _count(self, state: MailState, count: int) -> bool:
+        return await self.store.count_mails(state.value) >= count
+
+
+async def start_rootmail(aiohttp_client, connector, graph: FakeGraph, settings, clock: Clock, port: int,
+                         **overrides: Any) -> GraphHarness:
+    app = create_app(settings, clock=clock, graph_credential=StaticToken(graph.token), **overrides)
+    client = await aiohttp_client(app, server_kwargs={"port": port})
+    return GraphHarness(client, connector, graph=graph, clock=clock)
+
+
+def graph_env(graph: FakeGraph, tmp_path: Path, port: int, mode: str = "graph", **env: str) -> dict[str, str]:
+    return {"ROOTMAIL_MAIL_SOURCE": mode, "ROOTMAIL_GRAPH_BASE_URL": f"{graph.url}/v1.0",
+            "ROOTMAIL_GRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}", "ROOTMAIL_POOL_FILE": str(write_pool(
+                tmp_path / "pool.json")), "ROOTMAIL_ADMIN_CONVERSATION": teams.PERSONAL.conversation_id,
+            "ROOTMAIL_AUTHSERV_IDS": "exchange-online", "ROOTMAIL_GRAPH_TIMEOUT": "2", **env}
+
+
+@pytest.fixture
+async def fake_graph(aiohttp_server) -> FakeGraph:
+    graph = FakeGraph()
+    fake_exchange(graph)
+    server = await aiohttp_server(graph.app())
+    graph.url = str(server.make_url("")).rstrip("/")
+    return graph
+
+
+@pytest.fixture
+def graph_port(unused_tcp_port) -> int:
+    return unused_tcp_port
+
+
+@pytest.fixture
+def start_graph_app(aiohttp_client, connector, fake_graph, make_settings, tmp_path, graph_port):
+    """start(mode="graph", **env) -> GraphHarness; call again (after closing the first) to restart on the same store."""
+    clock = Clock(fake_graph)
+    started: list[GraphHarness] = []
+
+    async def start(mode: str = "graph", listen_port: int | None = None, **env: Any) -> GraphHarness:
+        """`listen_port`: a second instance behind the same public URL listens elsewhere."""
+        overrides = {k: env.pop(k) for k in ("poster", "store") if k in env}
+        settings = make_settings(**graph_env(fake_graph, tmp_path, graph_port, mode, **env))
+        harness = await start_rootmail(aiohttp_client, connector, fake_graph, settings, clock,
+                                       listen_port or graph_port, **overrides)
+        started.append(harness)
+        return harness
+    yield start
+    cards = [c for sent in connector.sent for c in sent.cards] + [c for h in started for c in h.answered]
+    problems = {i: errors for i, errors in enumerate(validate_cards(cards)) if errors} if cards else {}
+    assert not problems, f"the bot sent cards Teams would reject: {problems}"

@@ -1,0 +1,32 @@
+"""The pool configuration: mailboxes, strategies and aliases, with every problem named."""
+from __future__ import annotations
+
+import pytest
+
+from core.model import Strategy
+from core.addresses.pool import PoolConfigError, load_pool_file, parse_pool
+from settings import ROOT
+
+
+def test_the_demo_pool_loads():
+    pool = load_pool_file(ROOT / "config" / "pool.demo.json")
+    (alias_box, aliases), (plus_box, none) = pool
+    assert alias_box.strategy is Strategy.ALIAS and len(aliases) == 40 and aliases[0] == "aws-0001@example.com"
+    assert plus_box.strategy is Strategy.PLUS and none == []
+
+
+def test_bad_entries_are_all_reported():
+    with pytest.raises(PoolConfigError) as error:
+        parse_pool({"mailboxes": [
+            {"address": "box@example.com", "aliases": ["ok-alias@example.com", "bad alias@example.com"]},
+            {"address": "x@y", "strategy": "plus"},
+            {"address": "box2@example.com", "strategy": "carrier-pigeon"},
+        ]})
+    message = str(error.value)
+    assert "bad alias@example.com" in message and "'x@y'" in message and "carrier-pigeon" in message
+
+
+def test_exchange_alias_limit_is_enforced():
+    with pytest.raises(PoolConfigError, match="400"):
+        parse_pool({"mailboxes": [{"address": "box@example.com",
+                                   "aliases": {"pattern": "a{n:04d}@example.com", "from": 1, "to": 401}}]})
