@@ -40,4 +40,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # botocore and urllib3 log request and response bodies at DEBUG: web identity tokens, role credentials
+    for wire in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(wire).setLevel(logging.WARNING)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO

@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, CredentialRetrievalError
 
+from aws.credentials import WEB_IDENTITY, RoleAccess, RoleSession, TokenSource
 from core.adoption.states import AccessRefused, CodeRejected, NotEligible, OrgFacts, Transient
 from core.intake.redact import redact
 
@@ -24,24 +22,28 @@ logger = logging.getLogger(__name__)
 ACCOUNT_MANAGEMENT = "account.amazonaws.com"  # the service principal trusted access is enabled for
 SESSION_NAME = "rootmail-adopt"
 SESSION_SECONDS = 3600
-RENEW_BEFORE = timedelta(minutes=5)
 THROTTLED = frozenset({"TooManyRequestsException", "ThrottlingException", "Throttling"})
 DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+# AssumeRoleWithWebIdentity's refusals of the token or the trust (API reference, Errors): fixed by configuration
+TOKEN_REFUSED = frozenset({"InvalidIdentityToken", "ExpiredTokenException", "IDPRejectedClaim", "AccessDenied",
+                           "PackedPolicyTooLarge", "MalformedPolicyDocument"})
 
 
 class AccountClient:
     """Implements core.adoption.states.AccountApi. `endpoint_url` is for tests against a local AWS fake; production leaves it
-    None. `attempts`: botocore's own tries of one call (standard retry mode) before RootMail's backoff takes over."""
+    None. `attempts`: botocore's own tries of one call (standard retry mode) before RootMail's backoff takes over.
+    `web_identity`: keyless, the role is assumed with that token (aws.credentials); else AssumeRole on boto3's chain."""
 
     def __init__(self, role_arn: str, region: str = "us-east-1", external_id: str = "",
-                 endpoint_url: str | None = None, attempts: int = 4, threads: int = 8):
-        self.role_arn, self.region, self.external_id, self.endpoint_url = role_arn, region, external_id, endpoint_url
-        self._config = Config(connect_timeout=10, read_timeout=30,
-                              retries={"mode": "standard", "total_max_attempts": max(attempts, 1)})
+                 endpoint_url: str | None = None, attempts: int = 4, threads: int = 8,
+                 web_identity: TokenSource | None = None):
+        self.role_arn = role_arn
+        config = Config(connect_timeout=10, read_timeout=30,
+                        retries={"mode": "standard", "total_max_attempts": max(attempts, 1)})
+        role = RoleSession(RoleAccess(role_arn, SESSION_NAME, region, external_id, web_identity, endpoint_url,
+                                      SESSION_SECONDS), config)
+        self._clients = (role.client("account"), role.client("organizations"))  # clients are thread-safe
         self._pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="aws-account")
-        self._lock = threading.Lock()
-        self._clients: tuple[Any, Any] | None = None
-        self._renew_at = datetime.min.replace(tzinfo=timezone.utc)
 
     async def organization(self) -> OrgFacts:
         return await self._off_loop(self._organization)
@@ -66,11 +68,17 @@ class AccountClient:
     # --- in the worker thread ---------------------------------------------------------------------------------------
     def _organization(self) -> OrgFacts:
         """Unreadable parts stay unknown: the role may lack organizations:Describe* and still adopt."""
-        organizations = self._sessions()[1]
+        organizations = self._clients[1]
         management, trusted = "", None
         try:
             management = organizations.describe_organization()["Organization"].get("MasterAccountId", "")
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.operation_name.startswith("AssumeRole"):
+                raise translate(error, self.role_arn) from None
+            logger.warning("could not read the organization's management account", extra={"error": _name(error)})
+        except CredentialRetrievalError as error:
+            raise _no_token(error, self.role_arn) from None
+        except BotoCoreError as error:
             logger.warning("could not read the organization's management account", extra={"error": _name(error)})
         try:
             pages = organizations.get_paginator("list_aws_service_access_for_organization").paginate()
@@ -83,39 +91,13 @@ class AccountClient:
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         method = "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
         try:
-            return getattr(self._sessions()[0], method)(**params)
+            return getattr(self._clients[0], method)(**params)
         except ClientError as error:
             raise translate(error, self.role_arn) from None
+        except CredentialRetrievalError as error:
+            raise _no_token(error, self.role_arn) from None
         except BotoCoreError as error:
             raise Transient(f"AWS could not be reached ({type(error).__name__})", throttled=False) from None
-
-    def _sessions(self) -> tuple[Any, Any]:
-        """(account, organizations) clients on the assumed role's credentials, renewed before they expire."""
-        with self._lock:
-            if self._clients is None or datetime.now(timezone.utc) >= self._renew_at:
-                self._clients = self._assume()
-            return self._clients
-
-    def _assume(self) -> tuple[Any, Any]:
-        session = boto3.session.Session(region_name=self.region)
-        sts = session.client("sts", config=self._config, endpoint_url=self.endpoint_url)
-        options: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": SESSION_NAME,
-                                   "DurationSeconds": SESSION_SECONDS}
-        if self.external_id:
-            options["ExternalId"] = self.external_id
-        try:
-            credentials = sts.assume_role(**options)["Credentials"]
-        except ClientError as error:
-            raise translate(error, self.role_arn) from None
-        except BotoCoreError as error:
-            raise Transient(f"AWS STS could not be reached ({type(error).__name__})", throttled=False) from None
-        expires = credentials.get("Expiration")
-        self._renew_at = (expires if isinstance(expires, datetime) else datetime.now(timezone.utc)
-                          + timedelta(seconds=SESSION_SECONDS)) - RENEW_BEFORE
-        keys = {"aws_access_key_id": credentials["AccessKeyId"], "aws_secret_access_key": credentials["SecretAccessKey"],
-                "aws_session_token": credentials["SessionToken"]}
-        return (session.client("account", config=self._config, endpoint_url=self.endpoint_url, **keys),
-                session.client("organizations", config=self._config, endpoint_url=self.endpoint_url, **keys))
 
 
 def translate(error: ClientError, role_arn: str) -> Exception:
@@ -129,6 +111,13 @@ def translate(error: ClientError, role_arn: str) -> Exception:
             return Transient(f"AWS STS throttled RootMail ({code})")
         return AccessRefused(f"RootMail could not assume {role_arn} ({code}); check the role's trust policy names "
                              "RootMail's identity (and the external id, if one is set)")
+    if operation == WEB_IDENTITY:
+        if code in TOKEN_REFUSED:
+            return AccessRefused(f"AWS STS refused RootMail's Entra ID token for {role_arn} ({code}: {said}); the "
+                                 "IAM OIDC provider must name the token's issuer and audience, and the role's trust "
+                                 "policy its audience and subject (infra/aws/rootmail-roles.yaml)")
+        return Transient(f"AWS STS could not take RootMail's Entra ID token ({code or status})",
+                         throttled=code in THROTTLED)
     if code in THROTTLED or status == 429:
         return Transient(f"AWS throttled {operation} ({code or status})")
     if code == "InternalServerException" or status >= 500:
@@ -148,6 +137,11 @@ def translate(error: ClientError, role_arn: str) -> Exception:
         return NotEligible(f"AWS reports a conflict (ConflictException{': ' + said if said else ''}); the address may "
                            "be another account's root e-mail already")
     return NotEligible(f"AWS refused {operation} ({code or status}{': ' + said if said else ''})")
+
+
+def _no_token(error: CredentialRetrievalError, role_arn: str) -> Exception:
+    """No Entra ID token: the managed identity is missing or may not get tokens for the federation audience."""
+    return AccessRefused(f"RootMail has no Entra ID token to assume {role_arn}: {error}")
 
 
 def _name(error: Exception) -> str:

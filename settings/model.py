@@ -24,6 +24,7 @@ class Settings:
     app_password: str
     app_type: str
     app_tenant_id: str
+    managed_identity_client_id: str
     host: str
     port: int
     store_url: str
@@ -63,6 +64,7 @@ class Settings:
     adopt_role_arn: str
     adopt_concurrency: int
     adopt_code_minutes: int
+    aws_web_identity_audience: str
     allowed_tenants: tuple[str, ...]
     admins: tuple[str, ...]
     admin_group: str
@@ -143,6 +145,9 @@ def _automation_checks(s: Settings) -> list[str]:
     url = urlsplit(s.api_metadata_url) if s.api_metadata_url else None
     if url and not (url.scheme == "https" or (url.scheme == "http" and is_loopback(url.hostname or ""))):
         problems.append("ROOTMAIL_API_METADATA_URL: must be https (plain http only on loopback)")
+    if s.aws_web_identity_audience and s.org_external_id:
+        problems.append("ROOTMAIL_ORG_EXTERNAL_ID: AssumeRoleWithWebIdentity takes no external id (the roles' trust "
+                        "pins the identity's subject instead); remove it with ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE")
     return problems
 
 

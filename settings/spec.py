@@ -18,6 +18,10 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Bot identity type.", "SingleTenant"),
     ("MicrosoftAppTenantId", "app_tenant_id", "", p.text, False,
      "Entra tenant id (SingleTenant, UserAssignedMSI).", "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_MANAGED_IDENTITY_CLIENT_ID", "managed_identity_client_id", "", p.text, False,
+     "Client id of RootMail's user-assigned managed identity, for Cosmos DB without a key and AWS web identity "
+     "tokens (azure-identity must be told which user-assigned identity to use). Empty: the system-assigned one.",
+     "99999999-8888-7777-6666-555555555555"),
     ("ROOTMAIL_HOST", "host", "127.0.0.1", p.text, False, "Address the HTTP server binds to.", "0.0.0.0"),
     ("ROOTMAIL_PORT", "port", "3978", p.int_between(0, 65535), False, "HTTP port (/api/messages, /healthz).", "8080"),
     ("ROOTMAIL_STORE", "store_url", "sqlite:///var/rootmail.db", p.store_url, False,
@@ -111,6 +115,11 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_ADOPT_CODE_MINUTES", "adopt_code_minutes", "10", p.int_between(1, 1440), False,
      "How long `adopt` waits for an account's code mail before asking AWS for a new code once; then the account "
      "fails.", "15"),
+    ("ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE", "aws_web_identity_audience", "", p.text, False,
+     "Keyless AWS: the App ID URI of the Entra application RootMail's managed identity gets tokens for; RootMail "
+     "assumes ROOTMAIL_ORG_ROLE_ARN and ROOTMAIL_ADOPT_ROLE_ARN with AssumeRoleWithWebIdentity and that token "
+     "(infra/aws/rootmail-roles.yaml trusts it). Empty: AssumeRole on boto3's default credentials (keys, profile, "
+     "instance role).", "api://rootmail-aws-federation"),
     ("ROOTMAIL_ALLOWED_TENANTS", "allowed_tenants", "", p.ids, False,
      "Comma-separated Entra tenant ids whose users may use RootMail; others get a refusal. Empty: the bot's own "
      "tenant (MicrosoftAppTenantId), or any tenant when that is empty too.", "11111111-2222-3333-4444-555555555555"),

@@ -49,7 +49,17 @@ def _org_source(settings: Settings) -> AccountSource | None:
         return None
     from aws.organizations import OrganizationsAccounts  # boto3 is imported only when the sync is configured
 
-    return OrganizationsAccounts(settings.org_role_arn, settings.org_region, settings.org_external_id)
+    return OrganizationsAccounts(settings.org_role_arn, settings.org_region, settings.org_external_id,
+                                 web_identity=web_identity(settings))
+
+
+def web_identity(settings: Settings):
+    """Keyless AWS: a source of Entra ID tokens for the managed identity, or None for boto3's default chain."""
+    if not settings.aws_web_identity_audience:
+        return None
+    from aws.entra import ManagedIdentityToken
+
+    return ManagedIdentityToken(settings.aws_web_identity_audience, settings.managed_identity_client_id)
 
 
 async def _sync_every(app: web.Application, sync: OrgSync, seconds: float, clock: Clock) -> None:
@@ -101,4 +111,5 @@ def _adopt_api(settings: Settings) -> AccountApi | None:
         return None
     from aws.account import AccountClient  # boto3 is imported only when adoption is configured
 
-    return AccountClient(settings.adopt_role_arn, settings.org_region, settings.org_external_id)
+    return AccountClient(settings.adopt_role_arn, settings.org_region, settings.org_external_id,
+                         web_identity=web_identity(settings))

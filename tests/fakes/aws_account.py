@@ -3,7 +3,8 @@
 It speaks the real wire formats: AWS Account Management (REST-JSON: POST /startPrimaryEmailUpdate,
 /acceptPrimaryEmailUpdate, /getPrimaryEmail; errors as `x-amzn-ErrorType` + JSON body), the AWS Organizations calls
 RootMail makes (JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.*`) and STS AssumeRole (query protocol, XML).
-StartPrimaryEmailUpdate mails the code, as AWS does, over real SMTP to the new address, verified by the boundary
+STS AssumeRoleWithWebIdentity is answered as IAM would decide it for the roles of infra/aws/rootmail-roles.yaml
+(tests/fakes/aws_trust.py) once `web_identity` is set. StartPrimaryEmailUpdate mails the code, as AWS does, over real SMTP to the new address, verified by the boundary
 RootMail's embedded default trusts. Faults are set per account on `AwsOrg`; every call is recorded in `calls`.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from aiohttp import web
 
 from scripts.demo_mail import build_message
@@ -61,6 +63,8 @@ class AwsOrg:
     name_other_account: dict[str, str] = field(default_factory=dict)  # account -> the id its next mail names
     mail_delay: float = 0.0
     smtp: tuple[str, int] | None = None  # RootMail's SMTP inbox
+    session_seconds: int = 3600  # lifetime of the credentials AssumeRoleWithWebIdentity hands out
+    web_identity: Any = None  # (tests.fakes.aws_trust.Stack, the issuer's FakeTenant): keyless sign-in accepted
     pending: dict[str, Pending] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     sent_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (account, to, code in the mail)
@@ -172,9 +176,38 @@ class AwsOrg:
             return self._organizations(operation, body)
         form = dict(await request.post())
         self._record(request, str(form.get("Action", "")), form)
+        if form.get("Action") == "AssumeRoleWithWebIdentity":
+            return self._web_identity(form)
         if form.get("Action") != "AssumeRole":
             return web.Response(status=400, text="unsupported")
         return web.Response(text=_assumed(str(form.get("RoleArn", "")), str(form.get("RoleSessionName", ""))),
+                            content_type="text/xml")
+
+    def _web_identity(self, form: dict) -> web.Response:
+        """AssumeRoleWithWebIdentity: the token's signature against the issuer's published keys (IAM reads them from
+        the provider's OpenID metadata), its expiry with IAM's five minutes of clock skew
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_oidc.html), then the provider and the
+        role's trust policy. Errors and status codes: the API reference's Errors section,
+        https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html."""
+        if self.web_identity is None:
+            return _sts_error(400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account")
+        stack, issuer = self.web_identity
+        token, role_arn = str(form.get("WebIdentityToken", "")), str(form.get("RoleArn", ""))
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = next(k for k in issuer.published if k.kid == kid)
+            claims = jwt.decode(token, key.private.public_key(), algorithms=["RS256"], leeway=300,
+                                options={"verify_aud": False, "require": ["exp", "iss", "aud", "sub"]})
+        except jwt.ExpiredSignatureError:
+            return _sts_error(400, "ExpiredTokenException", "Token expired")
+        except (jwt.PyJWTError, StopIteration):
+            return _sts_error(400, "InvalidIdentityToken", "The web identity token that was passed could not be "
+                              "validated by AWS")
+        decision = stack.decide(role_arn, claims)
+        if not decision.allowed:
+            return _sts_error(403 if decision.code == "AccessDenied" else 400, decision.code, decision.reason)
+        return web.Response(text=_assumed_web(role_arn, str(form.get("RoleSessionName", "")), claims,
+                                              self.session_seconds),
                             content_type="text/xml")
 
     def _organizations(self, operation: str, body: dict) -> web.Response:
@@ -228,6 +261,25 @@ def _rest_error(status: int, kind: str, message: str, field_name: str = "") -> w
     if kind == "ValidationException":
         body |= {"reason": "fieldValidationFailed", "fieldList": [{"name": field_name, "message": message}]}
     return web.json_response(body, status=status, headers={"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/"})
+
+
+def _sts_error(status: int, code: str, message: str) -> web.Response:
+    return web.Response(status=status, content_type="text/xml", text=(
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>fake</RequestId></ErrorResponse>"))
+
+
+def _assumed_web(role_arn: str, session: str, claims: dict, seconds: int) -> str:
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+    return ('<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>{claims['sub']}"
+            f"</SubjectFromWebIdentityToken><Audience>{claims['aud']}</Audience><Credentials>"
+            f"<AccessKeyId>{ASSUMED_KEY}</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>"
+            f"<SessionToken>fake-session-token</SessionToken><Expiration>{expires}</Expiration></Credentials>"
+            f"<AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>{role_arn}</Arn>"
+            f"</AssumedRoleUser><Provider>{claims['iss'].removeprefix('https://')}</Provider>"
+            "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>"
+            "</AssumeRoleWithWebIdentityResponse>")
 
 
 def _assumed(role_arn: str, session: str) -> str:

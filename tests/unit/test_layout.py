@@ -52,7 +52,7 @@ MAX_LINES = 300
 
 
 def _python_files() -> list[Path]:
-    skip = {".venv", "node_modules", ".git", "var", "build"}
+    skip = {".venv", ".venv-iac", "node_modules", ".git", "var", "build"}
     return sorted(p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts))
 
 
