@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.runtime node_modules/.installed
 	@scripts/run-local.sh
 
-test: $(VENV)/.dev node_modules/.installed /usr/bin/chromium
+test: $(VENV)/.dev .venv-iac/.installed node_modules/.installed /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 package: $(VENV)/.runtime node_modules/.installed
@@ -31,6 +31,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# checkov, cfn-lint and hadolint in their own venv: checkov pins boto3 and packaging older than RootMail's
+.venv-iac/.installed: requirements-iac.txt
+	test -x .venv-iac/bin/python || $(PYTHON) -m venv .venv-iac
+	.venv-iac/bin/python -m pip install -q --disable-pip-version-check -r requirements-iac.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -40,4 +46,4 @@ node_modules/.installed: package.json package-lock.json
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null
 
 clean:
-	rm -rf $(VENV) node_modules var build .pytest_cache
+	rm -rf $(VENV) .venv-iac node_modules var build .pytest_cache

@@ -48,7 +48,8 @@ def cosmos_settings(settings: AppStoreSettings, **overrides: Any) -> "CosmosSett
 
     values: dict[str, Any] = {"endpoint": settings.cosmos_endpoint, "key": settings.cosmos_key,
                               "database": settings.cosmos_database, "create_if_missing": settings.cosmos_create,
-                              "container_prefix": getattr(settings, "cosmos_container_prefix", "")}
+                              "container_prefix": getattr(settings, "cosmos_container_prefix", ""),
+                              "managed_identity_client_id": getattr(settings, "managed_identity_client_id", "")}
     return CosmosSettings(**(values | overrides))
 
 

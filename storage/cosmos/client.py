@@ -57,6 +57,7 @@ class CosmosSettings:
     endpoint: str
     key: str = field(default="", repr=False)  # empty: Entra ID (the credential, or DefaultAzureCredential)
     credential: Any = field(default=None, repr=False)  # an azure.core AsyncTokenCredential
+    managed_identity_client_id: str = ""  # which user-assigned identity DefaultAzureCredential uses; "": its choice
     database: str = "rootmail"
     container_prefix: str = ""
     create_if_missing: bool = False  # creating needs control-plane rights that least-privilege identities lack
@@ -80,7 +81,9 @@ async def open_cosmos(settings: CosmosSettings, **client_options: Any) -> AsyncI
         if not credential:
             from azure.identity.aio import DefaultAzureCredential
 
-            credential = await stack.enter_async_context(DefaultAzureCredential())
+            # a user-assigned identity must be named: Container Apps has no default one to fall back on
+            credential = await stack.enter_async_context(DefaultAzureCredential(
+                managed_identity_client_id=settings.managed_identity_client_id or None))
         options = {"retry_throttle_total": settings.throttle_retries,
                    "retry_throttle_backoff_max": settings.throttle_max_wait,
                    "connection_timeout": min(10.0, settings.timeout), "user_agent_suffix": "rootmail",
