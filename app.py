@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sys
 from typing import Any
@@ -13,7 +14,9 @@ from bot.adapter import bot_adapter
 from bot.poster import BotPoster
 from core.adoption.states import AccountApi, Policy
 from core.addresses.pool import PoolConfigError, load_pool_file
+from core.errors import StartupError
 from core.ports import Clock, Poster, Store
+from core.readiness import Readiness
 from core.adoption.reconcile import AccountSource
 from logs import configure_logging
 from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
@@ -23,10 +26,10 @@ from wiring.api import api_ctx
 from wiring.aws import adopt_ctx, org_sync_ctx
 from wiring.http import http_ctx
 from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTOR, MAIL_WAKE, ORG_SYNC, POSTER,
-                         REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
+                         READINESS, REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
 from wiring.mail import forwarder_ctx, mail_source_ctx
 from wiring.protection import protection_ctx
-from wiring.routes import healthz, messages, metrics, readyz
+from wiring.routes import graph_inbox, healthz, messages, metrics, readyz
 from wiring.store import store_ctx
 
 __all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "HTTP", "INBOX", "INSPECTOR", "MAIL_WAKE",
@@ -47,6 +50,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     adapter = app[ADAPTER] = bot_adapter(settings)
     app[POSTER] = poster or BotPoster(adapter, settings.app_id, http=lambda: app[HTTP])
     app[TELEMETRY] = Telemetry()
+    app[READINESS] = Readiness(clock)
     app.cleanup_ctx.append(store_ctx(store, clock))
     app.cleanup_ctx.append(http_ctx)
     app.cleanup_ctx.append(protection_ctx(clock))
@@ -61,8 +65,8 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     if settings.mail_source == "graph":  # Graph posts here; graph_credential may be injected (tests)
-        app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_notifications))
-        app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: request.app[INBOX].accept_lifecycle))
+        app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: graph_inbox(request).accept_notifications))
+        app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: graph_inbox(request).accept_lifecycle))
     return app
 
 
@@ -77,7 +81,17 @@ def main() -> None:
     auth = "Bot Framework JWT validation on" if settings.authenticated else "no authentication (loopback only)"
     logger.info("starting RootMail", extra={"host": settings.host, "port": settings.port, "auth": auth,
                                             "store": settings.store_url.split("://")[0]})
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    except StartupError as error:  # expected: one line that names the setting, no traceback
+        logger.error("RootMail cannot start: %s", error)
+        raise SystemExit(2) from None
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        logger.error("RootMail cannot listen on %s:%s (ROOTMAIL_HOST, ROOTMAIL_PORT): %s", settings.host,
+                     settings.port, error.strerror)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from bot.channel_names import ChannelNames
 from bot.services import Services
 from bot.turn import command_text, owner_of, turn_of
 from cards.protection import refusal_card
+from cards.status import unavailable_card
 from core.errors import Forbidden, RootMailError, StoreUnavailable
 from core.model import Owner
 from core.trace import correlation_id
@@ -43,7 +44,10 @@ class RootMailBot(ActivityHandler):
         owner = owner_of(activity)
         if activity.service_url and self._services.access.tenant_allowed(owner.tenant_id):  # else: refused, unrecorded
             owner = await self._names.resolve(turn_context, owner)
-            turn_context.turn_state[NEW_CONVERSATION] = await self._remember(owner)
+            try:
+                turn_context.turn_state[NEW_CONVERSATION] = await self._remember(owner)
+            except StoreUnavailable:  # remembered on a later turn; commands that need the store say it is down
+                logger.warning("conversation not remembered: the store is unavailable")
         turn_context.turn_state[OWNER] = owner
         await super().on_turn(turn_context)
 
@@ -90,10 +94,9 @@ class RootMailBot(ActivityHandler):
         """Every failure becomes a friendly card; unexpected ones are logged with a reference id."""
         try:
             return await handler(self._services, *args)
-        except StoreUnavailable:
-            logger.exception("store unavailable during a turn")
-            return cards.error_card("RootMail cannot reach its store",
-                                    "Nothing was changed. Please try again in a minute.")
+        except StoreUnavailable as away:
+            logger.warning("store unavailable during a turn", extra={"reason": str(away)[:200]})
+            return unavailable_card(self._services.readiness and self._services.readiness.get("store"))
         except Forbidden as refused:  # already audited where it was decided
             return refusal_card("Not allowed", str(refused))
         except RootMailError as error:

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from core.addresses.access import Access
 from core.addresses.allocation import Allocator
 from core.ports import Clock, Poster, Store
+from core.readiness import Readiness
 from core.intake.reveal import Revealer
 from core.addresses.rules import ENVIRONMENTS
 
@@ -27,6 +28,7 @@ class Services:
     adoption: Any = None  # core.adoption.adopter.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
+    readiness: Readiness | None = None  # how the store, the mail source and AWS are doing (core.readiness)
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
         return bool(self.admin_conversation) and conversation_id == self.admin_conversation

@@ -1,12 +1,14 @@
-"""The admin status card: pool fill, backlog per state, lanes of this instance, and the Graph source's last sync."""
+"""The admin status card (pool fill, backlog, lanes, the Graph source's last sync); the card for a part that is down."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from cards import text as t
 from cards.elements import Element, card, container, facts, heading, line, text
+from cards.messages import notice_card
 from core.model import MailState
 from core.delivery.status import Status
+from core.readiness import STARTING, PartState
 
 NOT_CONFIGURED = "not configured"
 
@@ -57,3 +59,17 @@ def _graph_rows(status: Status) -> list[tuple[str, str]]:
 
 def _when(at: datetime | None, missing: str, prefix: str = "") -> str:
     return prefix + at.strftime("%Y-%m-%d %H:%M UTC") if at else missing
+
+
+def unavailable_card(part: PartState | None) -> Element:
+    """What a command gets while a part it needs is down: which part, since when, and that nothing was changed."""
+    if part is None:
+        return notice_card("RootMail cannot reach its store", "Nothing was changed. Please try again in a minute.",
+                           style="attention")
+    since = part.since.strftime("%Y-%m-%d %H:%M UTC")
+    doing = "is still starting" if part.state == STARTING else "cannot be reached"
+    return notice_card(f"RootMail's store {doing}",
+                       f"RootMail keeps its addresses in {part.label}, which {doing} since {since}. Nothing was "
+                       "changed, and mail that arrives meanwhile is kept by its sender and delivered later. Commands "
+                       "that do not need the store, such as help, still work; try again in a few minutes.",
+                       [("Store", part.label), ("Since", since)], style="attention")

@@ -73,3 +73,7 @@ class MailSourceUnavailable(RootMailError):
     def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
         self.retry_after, self.status = retry_after, status
         super().__init__(message)
+
+
+class StartupError(RootMailError):
+    """Something this process owns cannot start (a local file, a port): one line that names the setting to fix."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import AsyncIterator
@@ -20,6 +19,7 @@ from core.ports import Clock, PostFailed
 from core.adoption.reconcile import AccountSource, Drift, OrgSync, SyncFailed
 from settings import Settings
 from wiring.keys import ADAPTER, ADOPTER, FORWARDER, INSPECTOR, ORG_SYNC, POSTER, SERVICES, SETTINGS, STORE
+from wiring.store import stop, when_store_answers
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,7 @@ def org_sync_ctx(injected: AccountSource | None, clock: Clock, interval: float |
         seconds = interval if interval is not None else settings.org_sync_minutes * 60
         task = asyncio.create_task(_sync_every(app, sync, seconds, clock), name="org-sync") if seconds else None
         yield
-        if task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop(task)
     return ctx
 
 
@@ -98,8 +95,9 @@ def adopt_ctx(injected: AccountApi | None, clock: Clock, policy: Policy | None):
         app[ADOPTER] = adopter
         app[SERVICES].adoption = adopter
         app[FORWARDER].divert = adopter.divert
-        await adopter.resume()
+        resuming = when_store_answers(app, adopter.resume, "adopt-resume")
         yield
+        await stop(resuming)
         await adopter.close()
         if injected is None:
             api.close()

@@ -16,6 +16,7 @@ from core.intake.inspection import Inspector
 from core.ports import Poster, Store
 from core.adoption.reconcile import OrgSync
 from core.intake.reveal import Revealer
+from core.readiness import Readiness
 from obs.telemetry import Telemetry
 from settings import Settings
 
@@ -28,13 +29,13 @@ BOT = web.AppKey("bot", RootMailBot)
 POSTER = web.AppKey("poster", Poster)
 FORWARDER = web.AppKey("forwarder", Forwarder)
 MAIL_WAKE = web.AppKey("mail_wake", asyncio.Event)
-INBOX = web.AppKey("inbox", object)
+INBOX = web.AppKey("inbox", object)  # the SMTP inbox, or the Graph source in a wiring.later.Later
 INSPECTOR = web.AppKey("inspector", Inspector)
 REVEALER = web.AppKey("revealer", Revealer)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
+READINESS = web.AppKey("readiness", Readiness)  # each dependency: starting, ok or failing, since when
 ADOPTER = web.AppKey("adopter", Adopter)
-GRAPH_CLIENT = web.AppKey("graph_client", object)  # mail.graph.client.GraphClient, with a Graph mail source
 
 
 def utc_now() -> datetime:

@@ -1,7 +1,11 @@
-"""Mail in and out: the forwarder and its lanes, and the mail source (SMTP inbox or Exchange Online via Graph)."""
+"""Mail in and out: the forwarder and its lanes, and the mail source (SMTP inbox or Exchange Online via Graph).
+
+Both start once the store answers, in the background: the HTTP server never waits for them. The SMTP inbox listens
+at once (it answers 451, "try again later", while the store is away, so senders keep the mail); the Graph source
+opens after the store, and until it has, Graph's posts get 503 and are delivered again later (delta catches up too).
+"""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import Any, AsyncIterator
@@ -19,8 +23,10 @@ from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed
 from core.delivery.ratelimit import Window
 from core.delivery.status import LaneStatus, gather_status
-from wiring.keys import (FORWARDER, GRAPH_CLIENT, INBOX, INSPECTOR, MAIL_WAKE, POSTER, SERVICES, SETTINGS, STORE,
-                         TELEMETRY)
+from wiring.keys import (FORWARDER, INBOX, INSPECTOR, MAIL_WAKE, POSTER, READINESS, SERVICES, SETTINGS,
+                         STORE, TELEMETRY)
+from wiring.later import Later
+from wiring.store import stop, when_store_answers
 
 logger = logging.getLogger(__name__)
 
@@ -43,50 +49,55 @@ def forwarder_ctx(clock: Clock):
                               forwarder.lanes.digests)
         app[SERVICES].status = lambda: gather_status(app[STORE], clock(), settings.mail_source.startswith("graph"),
                                                      lane_status())
-        task = asyncio.create_task(forwarder.run(app[MAIL_WAKE]), name="forwarder")
+        task = when_store_answers(app, lambda: forwarder.run(app[MAIL_WAKE]), "forwarder")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     return ctx
 
 
 def mail_source_ctx(clock: Clock, graph_credential: Any = None):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
+        settings, readiness = app[SETTINGS], app[READINESS]
         if settings.mail_source.startswith("graph"):
-            async with _graph_source(app, clock, graph_credential) as source:
-                app[INBOX] = source
+            readiness.add("mail_source", "Exchange Online (Microsoft Graph)")
+            app[INBOX] = later = Later("the Graph mail source")
+            async with contextlib.AsyncExitStack() as stack:
+                opening = when_store_answers(app, lambda: _open_graph(app, clock, graph_credential, stack, later),
+                                             "graph-source-open")
                 yield
+                await stop(opening)
             return
         if settings.mail_source != "smtp":
             yield
             return
         from mail.smtp_inbox import SmtpInbox
 
+        readiness.add("mail_source", "the SMTP inbox")
         inbox = SmtpInbox(app[STORE], clock, host=settings.smtp_host, port=settings.smtp_port,
                           max_bytes=settings.smtp_max_bytes, domains=settings.smtp_domains,
                           on_new_mail=app[MAIL_WAKE].set, inspector=app[INSPECTOR])
         await inbox.start()
         app[INBOX] = inbox
+        readiness.ok("mail_source")
         logger.info("SMTP inbox listening", extra={"host": settings.smtp_host, "port": inbox.port})
         yield
         await inbox.stop()
     return ctx
 
 
-@contextlib.asynccontextmanager
-async def _graph_source(app: web.Application, clock: Clock, credential: Any) -> AsyncIterator[Any]:
+async def _open_graph(app: web.Application, clock: Clock, credential: Any, stack: contextlib.AsyncExitStack,
+                      later: Later) -> None:
+    """Open the Graph source (kept open by `stack` until shutdown). It retries Graph itself, on its schedules."""
     from mail.graph.wiring import GraphConfig, open_graph_source  # msgraph loads only when Graph is configured
 
     settings = app[SETTINGS]
-    async with open_graph_source(GraphConfig.from_settings(settings), app[STORE], clock,
-                                 load_pool_file(settings.pool_file), app[MAIL_WAKE].set,
-                                 _missing_aliases_notifier(app), credential, app[INSPECTOR]) as source:
-        app[FORWARDER].settled = source.settled
-        app[SERVICES].sync_pool = source.sync_pool
-        app[GRAPH_CLIENT] = source.graph.client  # group membership asks Graph through it too
-        yield source
+    source = await stack.enter_async_context(open_graph_source(
+        GraphConfig.from_settings(settings), app[STORE], clock, load_pool_file(settings.pool_file),
+        app[MAIL_WAKE].set, _missing_aliases_notifier(app), credential, app[INSPECTOR]))
+    app[FORWARDER].settled = source.settled
+    app[SERVICES].sync_pool = source.sync_pool
+    later.attach(source)
+    app[READINESS].ok("mail_source")
 
 
 def _missing_aliases_notifier(app: web.Application):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -15,13 +14,15 @@ from bot.members import TeamsMembership
 from bot.reveal import TeamsMessenger
 from cards.protection import private_secret_card
 from core.addresses.access import Access, AccessPolicy, GroupDirectory, StaticGroups
+from core.errors import StoreUnavailable
 from core.intake.inspection import Inspector
 from core.ports import Clock, Store
 from core.intake.reveal import RevealCards, Revealer, wipe_expired
 from core.intake.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
-from wiring.keys import ADAPTER, GRAPH_CLIENT, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+from wiring.keys import ADAPTER, INBOX, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+from wiring.store import stop, when_store_answers
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,9 @@ def protection_ctx(clock: Clock):
         app[REVEALER] = revealer
         services = app[SERVICES]
         services.access, services.revealer, services.poster = access, revealer, app[POSTER]
-        task = asyncio.create_task(_wipe_every(store, clock, revealer), name="wipe-secrets")
+        task = when_store_answers(app, lambda: _wipe_every(store, clock, revealer), "wipe-secrets")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     return ctx
 
 
@@ -62,8 +61,14 @@ def _groups(app: web.Application, settings: Settings) -> GroupDirectory:
     if settings.mail_source.startswith("graph") and (settings.admin_group or settings.requester_group):
         from mail.graph.groups import GraphGroups  # msgraph loads only when Graph is configured
 
-        return GraphGroups(lambda: app.get(GRAPH_CLIENT), (settings.admin_group, settings.requester_group))
+        return GraphGroups(lambda: _graph_client(app), (settings.admin_group, settings.requester_group))
     return StaticGroups()
+
+
+def _graph_client(app: web.Application) -> object | None:
+    """The Graph source's client once the source is open (wiring.later); None before: group checks fail closed."""
+    source = getattr(app.get(INBOX), "part", None)
+    return source.graph.client if source is not None else None
 
 
 def _secret_keys(settings: Settings) -> list[bytes]:
@@ -81,6 +86,8 @@ async def _wipe_every(store: Store, clock: Clock, revealer: Revealer) -> None:
         try:
             while await wipe_expired(store, clock, on_wiped=revealer.expired) > 0:
                 pass
-        except Exception:  # the store may be briefly away; the next round retries
+        except StoreUnavailable as away:  # the store may be briefly away; the next round retries
+            logger.warning("wiping expired secrets waits for the store", extra={"reason": str(away)[:200]})
+        except Exception:
             logger.exception("wiping expired secrets failed; will retry")
         await asyncio.sleep(WIPE_SECONDS)

@@ -1,12 +1,21 @@
-"""The store, the pool loaded into it, the allocator and the bot's services on top of them."""
+"""The store, the pool loaded into it, the allocator and the bot's services on top of them.
+
+Azure Cosmos DB opens in the background and is retried with capped, jittered backoff: until it answers, the app
+serves HTTP, `/readyz` says why it is not ready, and every command that needs the store says what is down and since
+when (storage.pending). A SQLite file is part of this process: it opens before the app serves, and if it cannot
+(a path that is not writable, a disk that is full) start-up stops with one line naming ROOTMAIL_STORE. A store given
+to create_app (tests) is used as it is, at once.
+"""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
+import sqlite3
 import uuid
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -16,28 +25,95 @@ from bot.services import Services
 from core.addresses.allocation import Allocator, load_pool
 from core.model import Mailbox
 from core.addresses.pool import load_pool_file
+from core.errors import StartupError
 from core.ports import Clock, PostFailed, Store
+from core.readiness import FAILING, Readiness, backoff
 from settings import ROOT, Settings
+from storage.pending import PendingStore
 from storage.sqlite import open_sqlite
-from wiring.keys import BOT, POSTER, SERVICES, SETTINGS, STORE
+from wiring.keys import BOT, POSTER, READINESS, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
 
 def store_ctx(injected: Store | None, clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
+        settings, readiness = app[SETTINGS], app[READINESS]
+        readiness.add("store", _label(settings))
         async with contextlib.AsyncExitStack() as stack:
-            store = injected or await stack.enter_async_context(_open_store(settings))
-            await load_pool(store, pool_of(settings), settings.pool_low_watermark)
+            if injected is not None or settings.store_url != "cosmos":
+                store, opening = injected or await _open_local(settings, stack), None
+                await load_pool(store, pool_of(settings), settings.pool_low_watermark)
+                readiness.ok("store")
+            else:
+                store = PendingStore(lambda: _why(readiness))
+                opening = asyncio.create_task(_open_until_it_answers(settings, store, stack, readiness),
+                                              name="store-open")
             app[STORE] = store
             allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
                                   _low_pool_notifier(app))
             app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
-                                     settings.admin_conversation or None, settings.page_size)
+                                     settings.admin_conversation or None, settings.page_size, readiness=readiness)
             app[BOT] = RootMailBot(app[SERVICES])
             yield
+            if opening is not None:
+                opening.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await opening
     return ctx
+
+
+async def _open_local(settings: Settings, stack: contextlib.AsyncExitStack) -> Store:
+    try:
+        return await stack.enter_async_context(_open_store(settings))
+    except (OSError, sqlite3.Error) as error:
+        raise StartupError(f"ROOTMAIL_STORE={settings.store_url!r}: the SQLite file cannot be opened ({error})") \
+            from None
+
+
+async def _open_until_it_answers(settings: Settings, pending: PendingStore, stack: contextlib.AsyncExitStack,
+                                 readiness: Readiness) -> None:
+    """Open the store and load the pool into it; on an expected failure say why in one line and try again later.
+    The opened store is closed with `stack`, at shutdown."""
+    attempt = 0
+    while True:
+        attempt += 1
+        async with contextlib.AsyncExitStack() as trying:
+            try:
+                store = await trying.enter_async_context(_open_store(settings))
+                await load_pool(store, pool_of(settings), settings.pool_low_watermark)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # any failure of a remote store is worth another try; the reason is logged
+                delay = backoff(attempt, first=1.0, cap=60.0)
+                readiness.failing("store", _reason(error))
+                logger.warning("the store does not answer; retrying in %.0f s", delay,
+                               extra={"store": _label(settings), "reason": _reason(error), "attempt": attempt})
+            else:
+                stack.push_async_exit(trying.pop_all())
+                pending.attach(store)
+                readiness.ok("store")
+                if attempt > 1:
+                    logger.info("the store answers again", extra={"store": _label(settings)})
+                return
+        await asyncio.sleep(delay)
+
+
+def _reason(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _label(settings: Settings) -> str:
+    return "Azure Cosmos DB (ROOTMAIL_COSMOS_ENDPOINT)" if settings.store_url == "cosmos" else "SQLite (ROOTMAIL_STORE)"
+
+
+def _why(readiness: Readiness) -> str:
+    part = readiness.get("store")
+    when = part.since.strftime("%H:%M UTC")
+    if part.state == FAILING:
+        return f"RootMail cannot reach its store, {part.label}, since {when}: {part.reason}"
+    return f"RootMail is still opening its store, {part.label} (since {when})"
 
 
 def _open_store(settings: Settings):
@@ -67,3 +143,23 @@ def pool_of(settings: Settings) -> list:
     """The pool file; with a Graph source the aliases come from Exchange, so the file's are ignored."""
     pool = load_pool_file(settings.pool_file)
     return [(mailbox, []) for mailbox, _ in pool] if settings.mail_source.startswith("graph") else pool
+
+
+def when_store_answers(app: web.Application, start: Callable[[], Awaitable[Any]], name: str) -> asyncio.Task:
+    """Run `start()` in the background once the store answers (at once when it already does)."""
+    async def run() -> None:
+        await app[READINESS].wait_ok("store")
+        await start()
+    return asyncio.create_task(run(), name=name)
+
+
+async def stop(task: asyncio.Task | None) -> None:
+    """Cancel a background task and wait until it has stopped; what it raised before is logged, not re-raised."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        try:
+            await task
+        except Exception:
+            logger.exception("background task failed", extra={"task": task.get_name()})

@@ -17,6 +17,7 @@ from core import metrics as m
 from core.delivery.courier import Courier, DeliveryCards
 from core.intake.inspection import UNVERIFIED
 from core.delivery.lanes import Delivery, Lanes, LaneSettings
+from core.errors import StoreUnavailable
 from core.metrics import Metrics, NoMetrics
 from core.model import InboundMail, MailState, Owner, RootAddress
 from core.ports import Clock, Poster, Store
@@ -124,6 +125,10 @@ class Forwarder:
                 started = time.monotonic()
                 try:
                     handled = await self._feed(limit)
+                except StoreUnavailable as away:  # expected during an outage: one line, no traceback
+                    logger.warning("forwarding waits for the store", extra={"reason": str(away)[:200]})
+                    await asyncio.sleep(FAILED_ROUND_PAUSE)
+                    continue
                 except Exception:
                     logger.exception("forwarding round failed; will retry")
                     await asyncio.sleep(FAILED_ROUND_PAUSE)

@@ -11,8 +11,9 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-from app import INBOX, create_app
+from app import INBOX, READINESS, create_app
 from core.model import MailState
+from core.readiness import STARTING
 from tests.fakes import teams
 from tests.fakes.graph.server import FakeGraph, StaticToken
 from tests.fakes.graph.state import T0, Message
@@ -95,7 +96,17 @@ async def start_rootmail(aiohttp_client, connector, graph: FakeGraph, settings, 
                          **overrides: Any) -> GraphHarness:
     app = create_app(settings, clock=clock, graph_credential=StaticToken(graph.token), **overrides)
     client = await aiohttp_client(app, server_kwargs={"port": port})
+    await opened(app)
     return GraphHarness(client, connector, graph=graph, clock=clock)
+
+
+async def opened(app, timeout: float = 30.0) -> None:
+    """The app serves before its Graph source is open (it opens in the background once the store answers); tests
+    that talk to the source wait for that, as Graph itself would be answered 503 until then."""
+    readiness = app[READINESS]
+    async with asyncio.timeout(timeout):
+        while readiness.get("mail_source").state == STARTING:
+            await asyncio.sleep(0.01)
 
 
 def graph_env(graph: FakeGraph, tmp_path: Path, port: int, mode: str = "graph", **env: str) -> dict[str, str]:
