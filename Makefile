@@ -6,13 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test package demo-mail bench install clean
+.PHONY: run test doctor package demo-mail bench install clean
 
 run: $(VENV)/.runtime node_modules/.installed
 	@scripts/run-local.sh
 
 test: $(VENV)/.dev .venv-iac/.installed node_modules/.installed /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# proves a deployment's wiring against the real endpoints with the app's settings (environment); DOCTOR_ARGS=--json
+doctor: $(VENV)/.runtime
+	$(PY) -m doctor $(DOCTOR_ARGS)
 
 package: $(VENV)/.runtime node_modules/.installed
 	$(PY) -m manifest.package

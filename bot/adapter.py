@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botframework.connector.auth import AppCredentials
 
 from settings import Settings
 
@@ -25,6 +26,14 @@ def bot_adapter(settings: Settings) -> CloudAdapter:
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
     adapter.on_turn_error = _on_turn_error
     return adapter
+
+
+async def bot_credentials(adapter: CloudAdapter, app_id: str, service_url: str) -> AppCredentials:
+    """The credentials botbuilder's own connector client would use to call `service_url` as this bot: app secret,
+    certificate or managed identity, from the authority its app type and tenant name."""
+    factory = adapter.bot_framework_authentication.create_connector_factory(adapter.create_claims_identity(app_id))
+    client = await factory.create(service_url, None)
+    return client.config.credentials
 
 
 async def _on_turn_error(turn_context, error: Exception) -> None:

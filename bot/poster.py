@@ -24,6 +24,7 @@ from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botframework.connector.auth import AppCredentials, AuthenticationConstants
 from yarl import URL
 
+from bot.adapter import bot_credentials
 from core.model import Owner
 from core.ports import PostFailed
 
@@ -123,10 +124,8 @@ class BotPoster:
             return None
         token = self._tokens.get(service_url)
         if token is None:
-            factory = self._adapter.bot_framework_authentication.create_connector_factory(
-                self._adapter.create_claims_identity(self._app_id))
-            client = await factory.create(service_url, None)
-            token = self._tokens[service_url] = _Token(client.config.credentials)
+            credentials = await bot_credentials(self._adapter, self._app_id, service_url)
+            token = self._tokens[service_url] = _Token(credentials)
         if time.monotonic() - token.fetched >= TOKEN_REUSE_SECONDS:
             # MSAL may go to Entra ID: not on the loop
             token.value = await asyncio.to_thread(token.credentials.get_access_token)

@@ -59,7 +59,13 @@ class PoolExhausted(RootMailError):
 
 
 class StoreUnavailable(RootMailError):
-    """The store could not be reached or kept failing; nothing was changed."""
+    """The store could not be reached or kept failing; nothing was changed. `kind` says which way, for the doctor's
+    fixes: "access" (refused: key or role), "missing" (database or container), "shape" (partition key or indexing
+    not as the store needs), "unreachable", or "" when it is not known."""
+
+    def __init__(self, message: str, kind: str = ""):
+        self.kind = kind
+        super().__init__(message)
 
 
 class Forbidden(RootMailError):

@@ -71,6 +71,11 @@ class AesGcmBox:
         self._keys = {key_id(k): AESGCM(k) for k in keys}
         self._sealing = key_id(keys[0])
 
+    @property
+    def sealing_key_id(self) -> str:
+        """The id (not the key) of the key new secrets are sealed with: what instances compare."""
+        return self._sealing
+
     def seal(self, secret: str, context: str) -> str:
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self._keys[self._sealing].encrypt(nonce, secret.encode(), context.encode())

@@ -18,6 +18,7 @@ from core.errors import StoreUnavailable
 from core.intake.inspection import Inspector
 from core.ports import Clock, Store
 from core.intake.reveal import RevealCards, Revealer, wipe_expired
+from core.intake.sealing_keys import note_key_id
 from core.intake.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
@@ -27,6 +28,7 @@ from wiring.store import stop, when_store_answers
 logger = logging.getLogger(__name__)
 
 WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are looked for and wiped
+NOTE_KEY_SECONDS = 6 * 3600.0  # how often an instance notes its sealing key id (core.intake.sealing_keys)
 
 
 def protection_ctx(clock: Clock):
@@ -48,9 +50,12 @@ def protection_ctx(clock: Clock):
         app[REVEALER] = revealer
         services = app[SERVICES]
         services.access, services.revealer, services.poster = access, revealer, app[POSTER]
-        task = when_store_answers(app, lambda: _wipe_every(store, clock, revealer), "wipe-secrets")
+        tasks = [when_store_answers(app, lambda: _wipe_every(store, clock, revealer), "wipe-secrets"),
+                 when_store_answers(app, lambda: _note_key_every(store, clock, box, settings.instance_id),
+                                    "note-sealing-key")]
         yield
-        await stop(task)
+        for task in tasks:
+            await stop(task)
     return ctx
 
 
@@ -77,8 +82,29 @@ def _secret_keys(settings: Settings) -> list[bytes]:
     if settings.store_url == "cosmos":
         logger.warning("ROOTMAIL_SECRET_KEY is not set: this instance seals codes with its own key, which other "
                        "instances cannot open; set the same key on every instance")
-    folder = Path(settings.store_url.removeprefix("sqlite:///")).parent if settings.store_url != "cosmos" else Path("var")
-    return load_or_create_key((folder if folder.is_absolute() else ROOT / folder) / "secret.key")
+    return load_or_create_key(key_file(settings))
+
+
+def key_file(settings: Settings) -> Path:
+    """Where the embedded default keeps its generated key: beside the SQLite file (var/ with Cosmos DB)."""
+    local = settings.store_url != "cosmos"
+    folder = Path(settings.store_url.removeprefix("sqlite:///")).parent if local else Path("var")
+    return (folder if folder.is_absolute() else ROOT / folder) / "secret.key"
+
+
+async def _note_key_every(store: Store, clock: Clock, box: AesGcmBox, instance_id: str) -> None:
+    """Note which key this instance seals with (its id, never the key), and say so when another recent instance
+    seals with a different one: a code it sealed would not open here."""
+    while True:
+        try:
+            others = await note_key_id(store, clock, box.sealing_key_id, instance_id)
+            if others:
+                logger.warning("instances seal with different ROOTMAIL_SECRET_KEY values: codes sealed by one do not "
+                               "open on another; set the same keys on every instance",
+                               extra={"this_key_id": box.sealing_key_id, "other_key_ids": others})
+        except StoreUnavailable as away:
+            logger.warning("noting the sealing key id waits for the store", extra={"reason": str(away)[:200]})
+        await asyncio.sleep(NOTE_KEY_SECONDS)
 
 
 async def _wipe_every(store: Store, clock: Clock, revealer: Revealer) -> None:

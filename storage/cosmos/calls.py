@@ -48,14 +48,24 @@ def translated(action: str) -> Iterator[None]:
     except ClientAuthenticationError as error:
         raise StoreUnavailable(
             f"No Entra ID token for Cosmos DB while {action}: give RootMail an identity (managed or workload "
-            "identity, or az login) with a Cosmos DB data-plane role, or configure the account key.") from error
+            "identity, or az login) with a Cosmos DB data-plane role, or configure the account key.",
+            "access") from error
     except CosmosHttpResponseError as error:
         logger.warning("cosmos call failed", extra={"action": action, "status": error.status_code,
                                                     "sub_status": error.sub_status})
-        raise StoreUnavailable(f"{_reason(error)} while {action}.") from error
+        raise StoreUnavailable(f"{_reason(error)} while {action}.", _kind(error)) from error
     except AzureError as error:
         logger.warning("cosmos call failed", extra={"action": action, "error": type(error).__name__})
-        raise StoreUnavailable(f"Cosmos DB could not be reached while {action} ({type(error).__name__}).") from error
+        raise StoreUnavailable(f"Cosmos DB could not be reached while {action} ({type(error).__name__}).",
+                               "unreachable") from error
+
+
+def _kind(error: CosmosHttpResponseError) -> str:
+    if error.status_code in (401, 403):
+        return "access"
+    if error.status_code == NOT_FOUND and error.sub_status == OWNER_RESOURCE_MISSING:
+        return "missing"
+    return ""
 
 
 def _is(error: CosmosHttpResponseError, status: int) -> bool:

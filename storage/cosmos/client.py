@@ -120,13 +120,14 @@ async def _container(database: DatabaseProxy, settings: CosmosSettings, name: st
                 raise
             raise StoreUnavailable(
                 f"Cosmos DB container {full_name} in database {settings.database} does not exist. Create it "
-                f"(partition key {PARTITION_KEY_PATH}, see storage/cosmos/client.py) or allow RootMail to create it.") from None
+                f"(partition key {PARTITION_KEY_PATH}, see storage/cosmos/client.py) or allow RootMail to create it.",
+                "missing") from None
     paths = properties.get("partitionKey", {}).get("paths", [])
     if paths != [PARTITION_KEY_PATH]:
         raise StoreUnavailable(f"Cosmos DB container {full_name} is partitioned by {paths}; RootMail needs "
-                               f"['{PARTITION_KEY_PATH}'].")
+                               f"['{PARTITION_KEY_PATH}'].", "shape")
     if missing := missing_indexes(name, properties.get("indexingPolicy", {})):
         raise StoreUnavailable(f"Cosmos DB container {full_name} lacks the composite index "
-                               f"{'; '.join(missing)} in its indexing policy (see storage/cosmos/docs.py).")
+                               f"{'; '.join(missing)} in its indexing policy (see storage/cosmos/docs.py).", "shape")
     return Docs(container, full_name, settings.timeout)
 

@@ -65,6 +65,8 @@ class AwsOrg:
     smtp: tuple[str, int] | None = None  # RootMail's SMTP inbox
     session_seconds: int = 3600  # lifetime of the credentials AssumeRoleWithWebIdentity hands out
     web_identity: Any = None  # (tests.fakes.aws_trust.Stack, the issuer's FakeTenant): keyless sign-in accepted
+    refused_roles: set[str] = field(default_factory=set)  # AssumeRole answers AccessDenied for these role ARNs
+    denied: set[str] = field(default_factory=set)  # operations the role's policy does not allow (AccessDeniedException)
     pending: dict[str, Pending] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     sent_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (account, to, code in the mail)
@@ -134,6 +136,9 @@ class AwsOrg:
     async def _account_call(self, request: web.Request, operation: str) -> tuple[dict, web.Response | None]:
         body = await request.json()
         self._record(request, operation, body)
+        if operation in self.denied:  # Account Management's AccessDeniedException is a 403 (its API reference, Errors)
+            return body, _rest_error(403, "AccessDeniedException", f"You are not authorized to perform: "
+                                     f"account:{operation}")
         if self.throttle > 0:
             self.throttle -= 1
             return body, _rest_error(429, "TooManyRequestsException", "Rate exceeded.")
@@ -180,6 +185,12 @@ class AwsOrg:
             return self._web_identity(form)
         if form.get("Action") != "AssumeRole":
             return web.Response(status=400, text="unsupported")
+        if form.get("RoleArn") in self.refused_roles:
+            # a trust policy that does not name the caller: 403 AccessDenied, "User: ... is not authorized to perform:
+            # sts:AssumeRole on resource: ..." (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+            # Errors; the message shape from IAM's "Troubleshooting IAM roles" page)
+            return _sts_error(403, "AccessDenied", f"User: arn:aws:iam::{self.management}:user/rootmail is not "
+                              f"authorized to perform: sts:AssumeRole on resource: {form.get('RoleArn')}")
         return web.Response(text=_assumed(str(form.get("RoleArn", "")), str(form.get("RoleSessionName", ""))),
                             content_type="text/xml")
 
@@ -211,6 +222,9 @@ class AwsOrg:
                             content_type="text/xml")
 
     def _organizations(self, operation: str, body: dict) -> web.Response:
+        if operation in self.denied:  # AccessDeniedException, 400, per the Organizations API reference's Errors
+            return _json({"__type": "AccessDeniedException", "Message": "You don't have permissions to access this "
+                          "resource."}, 400)
         if operation == "DescribeOrganization":
             return _json({"Organization": {"Id": ORG, "Arn": f"arn:aws:organizations::{self.management}:organization/"
                                            f"{ORG}", "FeatureSet": "ALL", "MasterAccountId": self.management,
