@@ -16,9 +16,11 @@ from core.adoption.adopter import Adopter
 from core.errors import RootMailError
 from core.intake.inspection import secret_context
 from core.ports import Clock, PostFailed
+from core.readiness import OK
 from core.adoption.reconcile import AccountSource, Drift, OrgSync, SyncFailed
 from settings import Settings
-from wiring.keys import ADAPTER, ADOPTER, FORWARDER, INSPECTOR, ORG_SYNC, POSTER, SERVICES, SETTINGS, STORE
+from wiring.keys import (ADAPTER, ADOPTER, FORWARDER, INSPECTOR, ORG_SYNC, POSTER, READINESS, SERVICES, SETTINGS,
+                         STORE)
 from wiring.store import stop, when_store_answers
 
 logger = logging.getLogger(__name__)
@@ -95,7 +97,11 @@ def adopt_ctx(injected: AccountApi | None, clock: Clock, policy: Policy | None):
         app[ADOPTER] = adopter
         app[SERVICES].adoption = adopter
         app[FORWARDER].divert = adopter.divert
-        resuming = when_store_answers(app, adopter.resume, "adopt-resume")
+        if app[READINESS].get("store").state == OK:  # a local store: resume now, before the first command arrives
+            await adopter.resume()
+            resuming = None
+        else:  # a remote store still opening: resume once it answers
+            resuming = when_store_answers(app, adopter.resume, "adopt-resume")
         yield
         await stop(resuming)
         await adopter.close()
