@@ -16,7 +16,9 @@ class _BotConfig:
     def __init__(self, settings: Settings):
         self.APP_ID = settings.app_id
         self.APP_PASSWORD = settings.app_password
-        self.APP_TYPE = settings.app_type
+        # without an app id botbuilder runs unauthenticated (local runs, the Playground); only its password factory,
+        # which it builds for MultiTenant, allows that: the single-tenant ones insist on an app id
+        self.APP_TYPE = settings.app_type if settings.app_id else "MultiTenant"
         self.APP_TENANTID = settings.app_tenant_id
 
 
