@@ -28,7 +28,7 @@ async def test_json_that_is_not_an_activity_is_refused(rootmail):
 async def test_invoke_with_garbage_value_answers_with_a_card_not_a_crash(rootmail):
     activity = teams.execute("no-such-verb", {}, teams.PLATFORM, rootmail.connector.url)
     activity["value"] = "garbage"
-    response = await rootmail.client.post("/api/messages", json=activity)
+    response = await rootmail.send(activity)
     assert response.status == 200
     assert "out of date" in str(await response.json())
 
