@@ -2,6 +2,7 @@
 tests/fakes/jwks.py): loosening it fails one of these."""
 from __future__ import annotations
 
+import aiohttp
 import jwt
 import pytest
 import requests
@@ -36,11 +37,19 @@ def test_metadata_names_the_tenant_by_guid_whether_asked_by_guid_or_domain(micro
 
 
 @pytest.mark.parametrize("url", [f"{LOGIN}/nowhere.onmicrosoft.com/v2.0/.well-known/openid-configuration",
-                                 f"{LOGIN}/00000000-0000-0000-0000-00000000dead/.well-known/openid-configuration"])
+                                 f"{LOGIN}/00000000-0000-0000-0000-00000000dead/.well-known/openid-configuration",
+                                 f"{LOGIN}/nowhere.onmicrosoft.com/discovery/v2.0/keys"])
 def test_an_unknown_tenant_has_no_metadata(microsoft, url):
     response = requests.get(url, timeout=5)
 
     assert response.status_code == 400 and response.json()["error_codes"] == [90002]
+
+
+@pytest.mark.parametrize("path", ["nowhere.onmicrosoft.com/v2.0/.well-known/openid-configuration",
+                                  "nowhere.onmicrosoft.com/discovery/v2.0/keys"])
+async def test_the_loopback_tenant_refuses_an_unknown_tenant_too(tenant, path):
+    async with aiohttp.ClientSession() as http, http.get(f"{tenant.url}/{path}") as response:
+        assert response.status == 400 and (await response.json())["error_codes"] == [90002]
 
 
 def test_a_single_tenant_bot_gets_a_v1_bot_connector_token_from_its_own_tenant(microsoft):
