@@ -1,5 +1,12 @@
 """Entra ID bearer tokens: RS256 signature against the tenant's JWKS (cached, refreshed on an unknown key id,
-rate-limited), issuer, audience, tenant, expiry, and the app roles the caller holds."""
+rate-limited), issuer, audience, tenant, expiry, and the app roles the caller holds.
+
+Both token versions Entra issues for an API are accepted, each against its own OpenID metadata: v2.0 (the API's
+registration sets `accessTokenAcceptedVersion: 2`; `aud` is always its client id) and v1.0 (what a registration issues
+by default; `aud` is the client id or Application ID URI the client asked for, `iss` is https://sts.windows.net/{tid}/).
+Source: MicrosoftDocs/entra-docs docs/identity-platform/access-tokens.md ("Token formats", "v1.0 and v2.0 tokens") and
+access-token-claims-reference.md.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -12,12 +19,14 @@ import aiohttp
 import jwt
 
 from core.model import Person
+from settings.model import V2_METADATA_PATH
 
 logger = logging.getLogger(__name__)
 
 READ, READ_WRITE = "RootMail.Read", "RootMail.ReadWrite"
 ALGORITHMS = ["RS256"]  # what Entra ID signs access tokens with; never "none", never HMAC
 ENTRA_METADATA = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
+VERSIONS = ("2.0", "1.0")  # the `ver` claim of Entra access tokens
 LEEWAY = 60  # seconds of clock skew tolerated on exp and nbf
 
 
@@ -138,9 +147,17 @@ _REASONS: list[tuple[type[Exception], str]] = [
 ]
 
 
+def v1_metadata_url(v2_url: str) -> str:
+    """v1.0 tokens are checked against the v1.0 document: the v2.0 URL without /v2.0 (access-tokens.md)."""
+    return v2_url.replace(V2_METADATA_PATH, V2_METADATA_PATH.removeprefix("/v2.0"))
+
+
 class TokenValidator:
-    def __init__(self, jwks: Jwks, audiences: tuple[str, ...], tenant_id: str, leeway: float = LEEWAY):
-        self._jwks, self._audiences, self._tenant, self._leeway = jwks, list(audiences), tenant_id, leeway
+    def __init__(self, jwks: Jwks, audiences: tuple[str, ...], tenant_id: str, leeway: float = LEEWAY, *,
+                 v1: Jwks | None = None):
+        """`jwks`: the tenant's v2.0 metadata and keys; `v1`: its v1.0 ones (without them v1.0 tokens are refused)."""
+        self._jwks_by_version = {"2.0": jwks, "1.0": v1}
+        self._audiences, self._tenant, self._leeway = list(audiences), tenant_id, leeway
 
     async def caller(self, authorization: str | None) -> Caller:
         scheme, _, token = (authorization or "").strip().partition(" ")
@@ -154,13 +171,17 @@ class TokenValidator:
         if header.get("alg") not in ALGORITHMS:
             raise TokenRejected(f"Tokens signed with {str(header.get('alg'))[:20]!r} are not accepted; "
                                 "RootMail accepts RS256 tokens from Entra ID.")
+        jwks = self._jwks_by_version.get(_version(token))
+        if jwks is None:
+            raise TokenRejected("RootMail accepts Entra ID access tokens of version 1.0 and 2.0 (the `ver` claim).")
         kid = header.get("kid")
-        key = await self._jwks.key(kid) if isinstance(kid, str) and kid else None
+        key = await jwks.key(kid) if isinstance(kid, str) and kid else None
         if key is None:
             raise TokenRejected("The token is signed with a key the tenant does not publish.")
         try:
+            # the issuer is the one of the token's own version, so a v1.0 `ver` under a v2.0 issuer fails here
             claims = jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=self._audiences,
-                                issuer=await self._jwks.issuer(), leeway=self._leeway,
+                                issuer=await jwks.issuer(), leeway=self._leeway,
                                 options={"require": ["exp", "iss", "aud"]})
         except jwt.InvalidTokenError as error:
             reason = next((why for kind, why in _REASONS if isinstance(error, kind)), "The token is invalid.")
@@ -170,6 +191,15 @@ class TokenValidator:
         roles = claims.get("roles") if isinstance(claims.get("roles"), list) else []
         return Caller(object_id=str(claims.get("oid") or claims.get("sub") or ""),
                       app_id=str(claims.get("azp") or claims.get("appid") or ""),
-                      name=str(claims.get("name") or claims.get("preferred_username") or claims.get("app_displayname")
-                               or ""),
+                      name=str(claims.get("name") or claims.get("preferred_username") or claims.get("unique_name")
+                               or claims.get("app_displayname") or ""),
                       roles=frozenset(str(r) for r in roles), is_app="scp" not in claims)
+
+
+def _version(token: str) -> str | None:
+    """The token's `ver`, read before its signature is checked only to pick the metadata to check it against."""
+    try:
+        ver = jwt.decode(token, options={"verify_signature": False}).get("ver")
+    except jwt.PyJWTError:
+        return None
+    return ver if ver in VERSIONS else None

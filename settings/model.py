@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from settings.parse import is_loopback
+from settings.parse import GUID, is_loopback
 from settings.spec import SPEC
 
 
@@ -120,12 +120,7 @@ def _cross_checks(s: Settings) -> list[str]:
     if not s.app_id and not is_loopback(s.host):
         problems.append(f"ROOTMAIL_HOST={s.host!r}: without MicrosoftAppId the bot has no authentication and "
                         "may only bind to loopback (127.0.0.1)")
-    if s.app_type == "MultiTenant" and s.app_id and not s.app_password:
-        problems.append("MicrosoftAppPassword: required with MicrosoftAppId for MultiTenant")
-    if s.app_type == "SingleTenant" and not (s.app_id and s.app_password and s.app_tenant_id):
-        problems.append("SingleTenant needs MicrosoftAppId, MicrosoftAppPassword and MicrosoftAppTenantId")
-    if s.app_type == "UserAssignedMSI" and not (s.app_id and s.app_tenant_id):
-        problems.append("UserAssignedMSI needs MicrosoftAppId and MicrosoftAppTenantId")
+    problems += _bot_identity_checks(s)
     if s.store_url == "cosmos" and not s.cosmos_endpoint:
         problems.append("ROOTMAIL_COSMOS_ENDPOINT: required with ROOTMAIL_STORE=cosmos")
     if not s.pool_file.is_file():
@@ -138,13 +133,46 @@ def _cross_checks(s: Settings) -> list[str]:
     return problems + _automation_checks(s)
 
 
+NO_BOT_TENANT = ("New Azure Bot registrations are single-tenant (multi-tenant creation ended on 2025-07-31) and get "
+                 "their tokens from their own tenant: set MicrosoftAppTenantId to the Directory (tenant) ID of the "
+                 "bot's app registration (Azure Bot resource, Configuration). Only a bot registered as multi-tenant "
+                 "before then may set MicrosoftAppType=MultiTenant instead")
+
+
+def _bot_identity_checks(s: Settings) -> list[str]:
+    """Without an app id RootMail runs unauthenticated (loopback only); with one, the identity must be complete, or
+    every token request would fail at the first post instead of at start."""
+    if s.app_type == "UserAssignedMSI" and not (s.app_id and s.app_tenant_id):
+        return ["UserAssignedMSI needs MicrosoftAppId (the managed identity's client id) and MicrosoftAppTenantId"]
+    if not s.app_id:
+        return []
+    if s.app_type == "MultiTenant" and not s.app_password:
+        return ["MicrosoftAppPassword: required with MicrosoftAppId for MultiTenant"]
+    missing = [name for name, value in (("MicrosoftAppTenantId", s.app_tenant_id),
+                                        ("MicrosoftAppPassword", s.app_password)) if not value]
+    if s.app_type == "SingleTenant" and missing:
+        hint = f". {NO_BOT_TENANT}" if not s.app_tenant_id else ""
+        return [f"{' and '.join(missing)}: required with MicrosoftAppId for a SingleTenant bot{hint}"]
+    return []
+
+
+V2_METADATA_PATH = "/v2.0/.well-known/openid-configuration"
+
+
 def _automation_checks(s: Settings) -> list[str]:
     problems = []
     if s.api_audiences and not (s.api_tenant_id or s.app_tenant_id):
         problems.append("ROOTMAIL_API_TENANT_ID: required with ROOTMAIL_API_AUDIENCE (or set MicrosoftAppTenantId)")
+    if s.api_audiences and not any(GUID.fullmatch(audience) for audience in s.api_audiences):
+        problems.append(f"ROOTMAIL_API_AUDIENCE={','.join(s.api_audiences)!r}: name the API app registration's "
+                        "Application (client) ID, a GUID. Entra v2.0 access tokens always carry it in aud, never the "
+                        "Application ID URI (api://...); add the URI only for v1.0 tokens asked for by it")
     url = urlsplit(s.api_metadata_url) if s.api_metadata_url else None
     if url and not (url.scheme == "https" or (url.scheme == "http" and is_loopback(url.hostname or ""))):
         problems.append("ROOTMAIL_API_METADATA_URL: must be https (plain http only on loopback)")
+    if url and not url.path.endswith(V2_METADATA_PATH):
+        problems.append(f"ROOTMAIL_API_METADATA_URL: must be the tenant's v2.0 document, ending in {V2_METADATA_PATH} "
+                        "(the v1.0 one is found by leaving out /v2.0)")
     if s.aws_web_identity_audience and s.org_external_id:
         problems.append("ROOTMAIL_ORG_EXTERNAL_ID: AssumeRoleWithWebIdentity takes no external id (the roles' trust "
                         "pins the identity's subject instead); remove it with ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE")

@@ -10,6 +10,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def text(value: str) -> str:
@@ -73,6 +74,16 @@ def role_arn(value: str) -> str:
 
 def ids(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip().lower() for i in value.split(",") if i.strip()))
+
+
+def tenant_id(value: str) -> str:
+    """An Entra tenant id is the directory's GUID. A domain name would pass Entra's own endpoints (they resolve it)
+    but never equal the GUID every token (`tid`, `iss`) and notification carries, so every one would be refused."""
+    cleaned = value.strip()
+    if cleaned and not GUID.fullmatch(cleaned):
+        raise ValueError("must be the tenant's ID, a GUID such as 11111111-2222-3333-4444-555555555555 (Entra admin "
+                         "center, Overview, Tenant ID), not a domain name: tokens carry the GUID in tid and iss")
+    return cleaned.lower()
 
 
 def secret_keys(value: str) -> str:

@@ -14,10 +14,12 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("MicrosoftAppId", "app_id", "", p.text, False,
      "Azure Bot app registration id. Empty: no authentication, loopback only.", "00000000-0000-0000-0000-000000000000"),
     ("MicrosoftAppPassword", "app_password", "", p.text, True, "Client secret of the app registration.", "(secret)"),
-    ("MicrosoftAppType", "app_type", "MultiTenant", p.one_of("MultiTenant", "SingleTenant", "UserAssignedMSI"), False,
-     "Bot identity type.", "SingleTenant"),
-    ("MicrosoftAppTenantId", "app_tenant_id", "", p.text, False,
-     "Entra tenant id (SingleTenant, UserAssignedMSI).", "11111111-2222-3333-4444-555555555555"),
+    ("MicrosoftAppType", "app_type", "SingleTenant", p.one_of("MultiTenant", "SingleTenant", "UserAssignedMSI"), False,
+     "Bot identity type: SingleTenant (every Azure Bot created since multi-tenant creation ended on 2025-07-31) or "
+     "UserAssignedMSI; MultiTenant only for a bot registered as multi-tenant before then.", "SingleTenant"),
+    ("MicrosoftAppTenantId", "app_tenant_id", "", p.tenant_id, False,
+     "Directory (tenant) ID, a GUID, of the bot's app registration; required with MicrosoftAppId for SingleTenant "
+     "and UserAssignedMSI: the bot's tokens come from this tenant.", "11111111-2222-3333-4444-555555555555"),
     ("ROOTMAIL_MANAGED_IDENTITY_CLIENT_ID", "managed_identity_client_id", "", p.text, False,
      "Client id of RootMail's user-assigned managed identity, for Cosmos DB without a key and AWS web identity "
      "tokens (azure-identity must be told which user-assigned identity to use). Empty: the system-assigned one.",
@@ -86,12 +88,15 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_GRAPH_TIMEOUT", "graph_timeout", "30", p.int_between(1, 300), False,
      "Seconds one Graph request may take before it counts as failed and is retried.", "20"),
     ("ROOTMAIL_API_AUDIENCE", "api_audiences", "", p.domains_keep_case, False,
-     "Accepted `aud` of automation API tokens: the API app registration's client id and/or Application ID URI, "
-     "comma-separated. Empty: the API (/api/v1) answers 503.", "api://rootmail"),
-    ("ROOTMAIL_API_TENANT_ID", "api_tenant_id", "", p.text, False,
-     "Entra tenant whose tokens the API accepts; empty: MicrosoftAppTenantId.", "11111111-2222-3333-4444-555555555555"),
+     "The API app registration's Application (client) ID, a GUID: the `aud` of its v2.0 tokens and of v1.0 tokens "
+     "asked for by client id. Add its Application ID URI (comma-separated) only to accept v1.0 tokens asked for by "
+     "that URI. Empty: the API (/api/v1) answers 503.", "55555555-6666-7777-8888-999999999999"),
+    ("ROOTMAIL_API_TENANT_ID", "api_tenant_id", "", p.tenant_id, False,
+     "Tenant ID (a GUID) whose tokens the API accepts; empty: MicrosoftAppTenantId.",
+     "11111111-2222-3333-4444-555555555555"),
     ("ROOTMAIL_API_METADATA_URL", "api_metadata_url", "", p.text, False,
-     "OpenID metadata (issuer, jwks_uri) for API tokens; empty: Entra ID's v2.0 metadata of the tenant.",
+     "v2.0 OpenID metadata (issuer, jwks_uri) for API tokens; v1.0 tokens are checked against the same URL without "
+     "/v2.0. Empty: Entra ID's metadata of the tenant.",
      "https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration"),
     ("ROOTMAIL_ORG_ROLE_ARN", "org_role_arn", "", p.role_arn, False,
      "Read-only role in the AWS management account RootMail assumes to list the organization's accounts "

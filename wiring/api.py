@@ -5,7 +5,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from api.auth import ENTRA_METADATA, Jwks, TokenValidator
+from api.auth import ENTRA_METADATA, Jwks, TokenValidator, v1_metadata_url
 from api.routes import API, ApiServices
 from core.ports import Clock
 from wiring.keys import HTTP, SERVICES, SETTINGS, STORE
@@ -17,8 +17,9 @@ def api_ctx(clock: Clock):
         validator = None
         if settings.api_audiences:
             tenant = settings.api_tenant_id or settings.app_tenant_id
-            jwks = Jwks(app[HTTP], settings.api_metadata_url or ENTRA_METADATA.format(tenant=tenant), tenant)
-            validator = TokenValidator(jwks, settings.api_audiences, tenant)
+            metadata = settings.api_metadata_url or ENTRA_METADATA.format(tenant=tenant)
+            validator = TokenValidator(Jwks(app[HTTP], metadata, tenant), settings.api_audiences, tenant,
+                                       v1=Jwks(app[HTTP], v1_metadata_url(metadata), tenant))
         app[API] = ApiServices(app[STORE], clock, services.allocator, validator, services.environments)
         yield
     return ctx

@@ -1,4 +1,5 @@
-"""A fake Bot Connector on a random loopback port: the /v3/conversations wire format, recorded, with injectable faults."""
+"""A fake Bot Connector on a random loopback port: the /v3/conversations wire format, recorded, with injectable faults,
+and, for a registered bot, the bearer check the real one makes (tests.fakes.connector_auth)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import teams
+from tests.fakes.connector_auth import BotRegistration
 
 
 @dataclass
@@ -28,8 +30,13 @@ class Sent:
 class FakeConnector:
     """Records every activity the bot sends. `faults` is a queue of (status, headers) answers to give
     before answering normally again; a status of 0 means hang for `hang_seconds`, longer than the
-    client waits, then answer 504 without posting (a gateway timeout)."""
+    client waits, then answer 504 without posting (a gateway timeout).
 
+    With `bot` every /v3 call must carry that bot's token, as the real Bot Connector requires; without one it takes
+    calls unauthenticated, as the Agents Playground's mock connector does for a bot without an app id."""
+
+    bot: BotRegistration | None = None
+    refused: list[str] = field(default_factory=list)  # why each refused call was refused
     sent: list[Sent] = field(default_factory=list)
     updated: list[Sent] = field(default_factory=list)
     faults: list[tuple[int, dict[str, str]]] = field(default_factory=list)
@@ -41,7 +48,7 @@ class FakeConnector:
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._authorize])
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
@@ -50,6 +57,22 @@ class FakeConnector:
         app.router.add_get("/v3/teams/{tid}", self._team)
         app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
         return app
+
+    @web.middleware
+    async def _authorize(self, request: web.Request, handler) -> web.StreamResponse:
+        if self.bot is None or not request.path.startswith("/v3/"):
+            return await handler(request)
+        refusal = self.bot.refusal(request.headers.get("Authorization"))
+        if refusal is None:
+            return await handler(request)
+        self.refused.append(refusal.reason)
+        return web.json_response(refusal.body, status=refusal.status)
+
+    def headers_for(self, activity: dict[str, Any]) -> dict[str, str]:
+        """What the Bot Framework sends with an activity for the registered bot: its signed bearer."""
+        if self.bot is None:
+            return {}
+        return {"Authorization": f"Bearer {self.bot.activity_token(activity['serviceUrl'])}"}
 
     async def _team(self, request: web.Request) -> web.Response:
         team_id = request.match_info["tid"]

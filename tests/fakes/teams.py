@@ -5,10 +5,13 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from tests.fakes.jwks import TENANT_ID
+from tests.fakes.login import BOT_APP_ID
+
 _ids = itertools.count(1)
 
-BOT = {"id": "28:rootmail-bot", "name": "RootMail"}
-TENANT = "tenant-0001"
+BOT = {"id": f"28:{BOT_APP_ID}", "name": "RootMail"}  # Teams names a bot 28:<its app id>
+TENANT = TENANT_ID  # the bot's own tenant, a GUID as Teams sends it
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def unreachable_cloud(tmp_path: Path) -> dict[str, str]:
         # the automation API's Entra ID metadata
         "ROOTMAIL_API_AUDIENCE": "33333333-4444-5555-6666-777777777777",
         "ROOTMAIL_API_TENANT_ID": "11111111-2222-3333-4444-555555555555",
-        "ROOTMAIL_API_METADATA_URL": f"http://{dead}/.well-known/openid-configuration",
+        "ROOTMAIL_API_METADATA_URL": f"http://{dead}/11111111-2222-3333-4444-555555555555/v2.0/.well-known/openid-configuration",
         # AWS (botocore reads AWS_ENDPOINT_URL; no instance metadata lookups)
         "ROOTMAIL_ORG_ROLE_ARN": "arn:aws:iam::111122223333:role/RootMailOrgReader",
         "ROOTMAIL_ADOPT_ROLE_ARN": "arn:aws:iam::111122223333:role/RootMailAdopter",

@@ -30,18 +30,21 @@ class Harness:
     def forwarder(self):
         return self.client.app[FORWARDER]
 
+    async def send(self, activity: dict[str, Any]):
+        """Post an activity to RootMail as Teams does: with the Bot Framework's token for it."""
+        return await self.client.post("/api/messages", json=activity, headers=self.connector.headers_for(activity))
+
     async def say(self, text: str, where=teams.PLATFORM, user=teams.ALICE) -> dict[str, Any]:
         """Send a message; return the card the bot replied with."""
         before = len(self.connector.sent)
-        response = await self.client.post("/api/messages", json=teams.message(text, where, self.connector.url, user))
+        response = await self.send(teams.message(text, where, self.connector.url, user))
         assert response.status in (200, 201), await response.text()
         sent = await self.connector.wait_for(before + 1)
         return sent[before].cards[0]
 
     async def execute(self, verb: str, data: dict[str, Any], where=teams.PLATFORM, user=teams.ALICE) -> dict[str, Any]:
         """Press an Action.Execute button; return the card that replaces it."""
-        response = await self.client.post("/api/messages",
-                                          json=teams.execute(verb, data, where, self.connector.url, user))
+        response = await self.send(teams.execute(verb, data, where, self.connector.url, user))
         assert response.status == 200, await response.text()
         body = await response.json()
         assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"

@@ -162,7 +162,7 @@ async def test_a_tenant_that_is_not_allowed_is_not_welcomed_or_remembered(start)
     added = teams._base(teams.PAYMENTS, rootmail.connector.url, teams.BOB, type="conversationUpdate",
                         membersAdded=[teams.BOT])
 
-    response = await rootmail.client.post("/api/messages", json=added)
+    response = await rootmail.send(added)
 
     assert response.status in (200, 201)
     assert rootmail.connector.sent == []

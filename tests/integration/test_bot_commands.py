@@ -158,7 +158,7 @@ async def test_the_welcome_card_is_sent_once_per_conversation(rootmail):
     added = teams.message("", teams.PLATFORM, rootmail.connector.url) | {
         "type": "conversationUpdate", "text": None, "membersAdded": [teams.BOT]}
     for _ in range(3):
-        response = await rootmail.client.post("/api/messages", json=added)
+        response = await rootmail.send(added)
         assert response.status in (200, 201)
     welcomes = [s for s in rootmail.connector.sent if "Welcome" in str(s.activity.get("summary"))]
     assert len(welcomes) == 1

@@ -28,7 +28,7 @@ async def test_json_that_is_not_an_activity_is_refused(rootmail):
 async def test_invoke_with_garbage_value_answers_with_a_card_not_a_crash(rootmail):
     activity = teams.execute("no-such-verb", {}, teams.PLATFORM, rootmail.connector.url)
     activity["value"] = "garbage"
-    response = await rootmail.client.post("/api/messages", json=activity)
+    response = await rootmail.send(activity)
     assert response.status == 200
     assert "out of date" in str(await response.json())
 
@@ -41,7 +41,8 @@ async def test_hostile_command_text_is_answered_with_a_help_card(rootmail):
 async def test_with_an_app_id_activities_without_a_valid_token_are_refused(aiohttp_client, connector, make_settings):
     from app import create_app
 
-    settings = make_settings(MicrosoftAppId="9b5c3f3e-0000-4000-8000-000000000001", MicrosoftAppPassword="secret")
+    settings = make_settings(MicrosoftAppId="9b5c3f3e-0000-4000-8000-000000000001", MicrosoftAppPassword="secret",
+                             MicrosoftAppTenantId="72f988bf-0000-4000-8000-000000000001")
     client = await aiohttp_client(create_app(settings))
     activity = teams.message("new", teams.PLATFORM, connector.url)
     unsigned = await client.post("/api/messages", json=activity)

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from aiohttp import web
 from moto import mock_aws
+from moto.core.models import override_responses_real_send
 
 from app import STORE, create_app
 from aws.organizations import OrganizationsAccounts
@@ -23,11 +24,17 @@ ROLE = "arn:aws:iam::123456789012:role/RootMailOrgReader"
 
 
 @pytest.fixture
-def aws():
+def aws(microsoft):
     with mock_aws():
+        # moto intercepts `requests` too and would send Microsoft's login URLs to the network: hand them on to the
+        # login fakes (moto's documented way to share `requests` with another responses mock)
+        override_responses_real_send(microsoft.mock)
         org = boto3.client("organizations", region_name="us-east-1")
         org.create_organization(FeatureSet="ALL")
-        yield org
+        try:
+            yield org
+        finally:
+            override_responses_real_send(None)
 
 
 def open_account(org, email: str, name: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 from settings import SPEC, SettingsError, load_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+TENANT = "11111111-2222-3333-4444-555555555555"
 
 
 def test_defaults_are_the_embedded_ones():
@@ -30,7 +31,8 @@ def test_all_problems_are_reported_together():
 def test_without_an_app_id_the_bot_may_only_bind_to_loopback():
     with pytest.raises(SettingsError, match="loopback"):
         load_settings({"ROOTMAIL_HOST": "0.0.0.0"})
-    assert load_settings({"ROOTMAIL_HOST": "0.0.0.0", "MicrosoftAppId": "id", "MicrosoftAppPassword": "pw"}).host
+    assert load_settings({"ROOTMAIL_HOST": "0.0.0.0", "MicrosoftAppId": "id", "MicrosoftAppPassword": "pw",
+                          "MicrosoftAppTenantId": TENANT}).host
 
 
 def test_single_tenant_needs_its_tenant_and_cosmos_needs_an_endpoint():
@@ -41,7 +43,7 @@ def test_single_tenant_needs_its_tenant_and_cosmos_needs_an_endpoint():
 
 def test_secrets_never_appear_in_the_settings_repr():
     settings = load_settings({"MicrosoftAppId": "id", "MicrosoftAppPassword": "s3cr3t-value",
-                              "ROOTMAIL_COSMOS_KEY": "c0sm0s-key"})
+                              "MicrosoftAppTenantId": TENANT, "ROOTMAIL_COSMOS_KEY": "c0sm0s-key"})
     assert "s3cr3t-value" not in repr(settings) and "c0sm0s-key" not in repr(settings)
 
 

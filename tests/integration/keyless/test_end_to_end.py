@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.models import override_responses_real_send
 
 from app import INBOX, create_app
 from tests.cardcheck import texts
@@ -23,22 +24,27 @@ def keyless_env(identity, **env: str) -> dict[str, str]:
             "ROOTMAIL_ADMIN_CONVERSATION": ADMIN_CHAT.conversation_id, "ROOTMAIL_ORG_SYNC_MINUTES": "0"} | env
 
 
-async def test_sync_links_accounts_with_no_aws_key(aiohttp_client, connector, make_settings, identity):
+async def test_sync_links_accounts_with_no_aws_key(aiohttp_client, connector, make_settings, identity, microsoft):
     stack = stack_for(identity, account=MOTO_ACCOUNT)
     role = stack.role_arn("OrgReaderRole")
     # moto's fake credentials off: a call that needed a key would fail with NoCredentialsError
     with mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [identity.url + ".*"]}}}):
-        org = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="moto-setup",
-                           aws_secret_access_key="moto-setup")
-        org.create_organization(FeatureSet="ALL")
-        vended = org.create_account(Email="aws+vended@example.com", AccountName="Payments")
-        account_id = vended["CreateAccountStatus"]["AccountId"]
-        settings = make_settings(**keyless_env(identity, ROOTMAIL_ORG_ROLE_ARN=role))
-        harness = Harness(await aiohttp_client(create_app(settings)), connector)
-        from tests.contract.conftest import address
-        await harness.store.create_address(address("aws+vended@example.com", account_name="Payments"))
+        # moto intercepts `requests` too: Microsoft's login URLs go on to the login fakes (as in test_orgs.py)
+        override_responses_real_send(microsoft.mock)
+        try:
+            org = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="moto-setup",
+                               aws_secret_access_key="moto-setup")
+            org.create_organization(FeatureSet="ALL")
+            vended = org.create_account(Email="aws+vended@example.com", AccountName="Payments")
+            account_id = vended["CreateAccountStatus"]["AccountId"]
+            settings = make_settings(**keyless_env(identity, ROOTMAIL_ORG_ROLE_ARN=role))
+            harness = Harness(await aiohttp_client(create_app(settings)), connector)
+            from tests.contract.conftest import address
+            await harness.store.create_address(address("aws+vended@example.com", account_name="Payments"))
 
-        card = await harness.say("sync", ADMIN_CHAT)
+            card = await harness.say("sync", ADMIN_CHAT)
+        finally:
+            override_responses_real_send(None)
 
     assert (await harness.store.get_address("aws+vended@example.com")).account_id == account_id
     assert "Linked by this sync (1)" in texts(card)
