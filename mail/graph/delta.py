@@ -75,6 +75,7 @@ class DeltaRunner:
         window = covered - RESYNC_OVERLAP if saved else covered  # what this round covers (clocks differ a little)
         count = int(saved.get("count", 0)) if saved else 0  # entries of this round so far
         pages = messages = new = swept = 0
+        seen: set[str] = set()  # ids this run handled: the list after a capped round skips them (at most the cap)
         resynced = False
         gate = asyncio.Semaphore(PARALLEL)  # a page's messages are recorded side by side; the store serializes
         while True:
@@ -91,10 +92,12 @@ class DeltaRunner:
             handled = await self._ingest(mailbox, folder, page, gate)
             messages, new = messages + handled[0], new + handled[1]
             count += len(page.messages)
+            if len(seen) < self.filtered_cap:
+                seen.update(str(m.get("id")) for m in page.messages)
             pages += 1
             if page.delta_link or not page.next_link:
                 if count >= self.filtered_cap:  # the round may have left mail out: list what it should have held
-                    swept = await self._sweep(mailbox, folder, window, gate)
+                    swept = await self._sweep(mailbox, folder, window, gate, seen, lease)
                 if page.delta_link:
                     await self._save(flag, page.delta_link, started)
                 break
@@ -107,15 +110,18 @@ class DeltaRunner:
                                              "messages": messages, "new": new, "swept": swept})
         return DeltaResult(mailbox, pages, messages, new, swept)
 
-    async def _sweep(self, mailbox: str, folder: str, since: datetime, gate: asyncio.Semaphore) -> int:
+    async def _sweep(self, mailbox: str, folder: str, since: datetime, gate: asyncio.Semaphore, seen: set[str],
+                     lease: str) -> int:
+        """Every message of the folder received since `since` that this run has not handled yet; how many."""
         logger.warning("a filtered delta round reached Graph's 5,000-message cap; listing the folder to miss nothing",
                        extra={"mailbox": mailbox, "folder": folder, "since": since.isoformat()})
         link: str | None = None
         swept = 0
         while True:
             page = await self.graph.list_page(mailbox, folder, link, since)
-            swept += (await self._ingest(mailbox, folder, page, gate))[0]
-            if not page.next_link:
+            unseen = DeltaPage([m for m in page.messages if str(m.get("id")) not in seen], page.next_link)
+            swept += (await self._ingest(mailbox, folder, unseen, gate))[0]
+            if not page.next_link or not await self._keep_lease(lease):
                 return swept
             link = page.next_link
 
