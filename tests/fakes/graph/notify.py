@@ -2,7 +2,14 @@
 change and lifecycle notifications it posts to their URLs. A subscription created with Prefer: IdType="ImmutableId"
 sends immutable message ids, one created without it the default ids, which change when a message moves
 (microsoftgraph/microsoft-graph-docs-contrib concepts/outlook-immutable-id.md, "Immutable ID with change
-notifications"). Its resource names the user by id or userPrincipalName, as every other request does."""
+notifications"). Its resource names the user by id or userPrincipalName, as every other request does.
+
+Other sources (microsoftgraph/microsoft-graph-docs-contrib): api-reference/v1.0/resources/subscription.md (Outlook
+messages without resource data: expirationDateTime at most 10,080 minutes ahead; clientState at most 128
+characters), concepts/change-notifications-delivery-webhooks.md (the validation request: POST with ?validationToken,
+echoed as text/plain within 10 seconds, else no subscription; notifications batched in one post, each with
+subscriptionId, clientState, tenantId, resource and resourceData), concepts/change-notifications-lifecycle-events.md
+(reauthorizationRequired, subscriptionRemoved and missed, posted to lifecycleNotificationUrl)."""
 from __future__ import annotations
 
 import asyncio
@@ -114,6 +121,7 @@ class Subscriptions:
         match = _RESOURCE.match(body.get("resource", ""))
         mailbox = self.state.mailbox(match[1]) if match else None
         expires = _parse_time(body.get("expirationDateTime", ""))
+        # a resource naming no user (by id or UPN) or another folder: the docs do not give Graph's exact answer
         problem = ("Unsupported resource" if mailbox is None or match[2].lower() != "inbox" else
                    "changeType must be created" if body.get("changeType") != "created" else
                    "clientState is longer than 128 characters" if len(body.get("clientState") or "") > 128 else

@@ -13,6 +13,11 @@ only, which microsoftgraph/msgraph-sdk-javascript src/content/BatchRequestConten
 after the Graph known issues): parallel (no request names a dependency), serial (each request depends on the one
 before it) and same (every dependent names one and the same request). Anything else is 400 BadRequest with that
 sentence, as Graph answers it (Microsoft Q&A "Regarding Batching response order", 2024-02-14).
+
+Throttling (concepts/throttling-limits.md, Outlook service limits: 4 concurrent requests per app and mailbox; and
+concepts/throttling.md: 429 with Retry-After, requests inside a batch "evaluated individually", json-batching.md):
+a fifth concurrent request to one mailbox is 429 ApplicationThrottled with Retry-After. A request without the bearer
+token the test's credential issued is 401 InvalidAuthenticationToken (concepts/errors.md).
 """
 from __future__ import annotations
 
@@ -255,7 +260,8 @@ class FakeGraph(Subscriptions, MailApi):
             self.in_flight[mailbox.id] -= 1
 
     def _check_member_groups(self, object_id: str, body: dict) -> web.Response:
-        """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively."""
+        """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively
+        (api-reference/v1.0/api/directoryobject-checkmembergroups.md)."""
         wanted = body.get("groupIds")
         if not isinstance(wanted, list) or not 1 <= len(wanted) <= 20:
             return error(400, "Request_BadRequest", "groupIds must name 1 to 20 groups.")

@@ -195,8 +195,9 @@ class GraphState:
 
 def shaped(message: Message, select: list[str] | None, text_body: bool, immutable: bool = True) -> dict[str, Any]:
     """The message as Graph returns it: the selected properties (id and etag always); without $select
-    everything but internetMessageHeaders, which Graph returns only when selected. The id is the immutable one
-    only when the request asked for it (outlook-immutable-id.md)."""
+    everything but internetMessageHeaders, "Returned only on applying a $select query option" (resources/message.md).
+    The id is the immutable one only when the request asked for it (outlook-immutable-id.md); with
+    Prefer: outlook.body-content-type="text" an HTML body comes as text (api/message-get.md)."""
     data = message.data
     keys = select or [k for k in data if k != "internetMessageHeaders"]
     out = {"@odata.etag": data["@odata.etag"], "id": message.graph_id(immutable)}

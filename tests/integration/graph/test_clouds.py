@@ -103,3 +103,16 @@ async def test_entra_refuses_a_wrong_secret_client_or_tenant(change, code, fake_
     with pytest.raises(MailSourceUnavailable, match=code) as refused:
         await read_a_mailbox(GraphConfig(**{**config.__dict__, **change}), entra, fake_graph)
     assert "guessed" not in str(refused.value) and SECRET not in str(refused.value)
+
+
+async def test_entra_takes_a_verified_domain_as_tenant_but_rootmail_asks_by_guid(fake_graph, aiohttp_server):
+    """Entra takes the tenant "in GUID or domain-name format", so the fake does too; RootMail's settings want the
+    GUID anyway, because change notifications carry it (tests/unit/mail/graph/test_settings.py)."""
+    entra = await entra_for(aiohttp_server, "public", fake_graph.token)
+    config = GraphConfig.from_settings(settings_for("public", ROOTMAIL_GRAPH_BASE_URL=f"{fake_graph.url}/v1.0"))
+
+    assert PLUS_BOX in await read_a_mailbox(GraphConfig(**{**config.__dict__, "tenant_id": entra.domains[0]}),
+                                            entra, fake_graph)
+    assert entra.requests[-1].url == f"https://login.microsoftonline.com/{entra.domains[0]}/oauth2/v2.0/token"
+    with pytest.raises(SettingsError, match="ROOTMAIL_GRAPH_TENANT_ID"):
+        settings_for("public", ROOTMAIL_GRAPH_TENANT_ID=entra.domains[0])

@@ -180,3 +180,31 @@ async def test_delta_refuses_filters_other_than_received_date(wire, fake_graph):
                                    **{"$filter": "isRead eq false"})
 
     assert status == 400 and body["error"]["code"] == "ErrorInvalidUrlQueryFilter"
+
+
+async def test_notifications_carry_immutable_ids_only_for_a_subscription_created_asking_for_them(
+        wire, fake_graph, aiohttp_server):
+    received: list[dict] = []
+
+    async def endpoint(request):
+        if "validationToken" in request.query:
+            return aiohttp.web.Response(text=request.query["validationToken"], content_type="text/plain")
+        received.extend((await request.json())["value"])
+        return aiohttp.web.Response(status=202)
+    app = aiohttp.web.Application()
+    app.router.add_post("/hook", endpoint)
+    hook = str((await aiohttp_server(app)).make_url("/hook"))
+    box = fake_graph.mailbox(PLUS_BOX)
+    subscription = {"changeType": "created", "notificationUrl": hook, "clientState": "x" * 32,
+                    "resource": f"users/{box.id}/mailFolders('inbox')/messages",
+                    "expirationDateTime": (fake_graph.state.now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    await wire.call("POST", "/subscriptions", subscription)  # without Prefer: IdType="ImmutableId"
+    await wire.call("POST", "/subscriptions", subscription, IMMUTABLE)
+    message = fake_graph.deliver(PLUS_BOX, to=[PLUS_BOX])
+
+    await fake_graph.notify(message, PLUS_BOX)
+
+    assert sorted(item["resourceData"]["id"] for item in received) == sorted([message.id, message.rest_id])
+    by_address, _ = await wire.call("POST", "/subscriptions", {  # ALIAS_BOX's address is not its UPN
+        **subscription, "resource": f"users/{ALIAS_BOX}/mailFolders('inbox')/messages"})
+    assert by_address == 400  # a subscription's resource names its user by id or UPN too
