@@ -1,4 +1,4 @@
-"""Admin cards about the alias pool: how full each shared mailbox is, and aliases that left Exchange while assigned."""
+"""Admin cards about the pool: each shared mailbox's fill, aliases gone from Exchange, mailboxes Graph cannot find."""
 from __future__ import annotations
 
 from cards import text as t
@@ -92,4 +92,24 @@ def aliases_missing_card(mailbox: str, missing: tuple[str, ...], owners: dict[st
     ]
     if len(missing) > MAX_MISSING_SHOWN:
         body.insert(3, note(f"and {len(missing) - MAX_MISSING_SHOWN} more; run pool to see them all."))
+    return card(body)
+
+
+def mailboxes_unresolved_card(problems: list[tuple[str, str]]) -> Element:
+    """Told to admins when the set of shared mailboxes RootMail cannot find changes: (mailbox, why) each."""
+    rows = [(mailbox, why, t.MESSAGE) for mailbox, why in problems[:MAX_MISSING_SHOWN]]
+    body = [
+        container([heading("RootMail cannot read some shared mailboxes"),
+                   text("Microsoft Graph does not find these pool mailboxes, so mail sent to them and to their aliases "
+                        "is not forwarded until they are found. RootMail keeps looking.", multiline=True)],
+                  style="attention"),
+        facts(rows),
+        text("What to do", weight="Bolder", separator=True),
+        text("Check that each is a shared mailbox in Exchange Online and that the address in the pool file is one of "
+             "its SMTP addresses; or set its graph_id in the pool file to the mailbox's object id or user principal "
+             "name. A permission problem names the Graph permissions RootMail needs.", multiline=True),
+        note("Run pool to look them up again now."),
+    ]
+    if len(problems) > MAX_MISSING_SHOWN:
+        body.insert(2, note(f"and {len(problems) - MAX_MISSING_SHOWN} more; run pool to see them all."))
     return card(body)

@@ -33,6 +33,7 @@ class Mailbox:
     strategy: Strategy
     alias_capacity: int = 300
     state: str = "active"
+    graph_id: str = ""  # pool file only: how Microsoft Graph knows it (object id or UPN) if not by its address
 
 
 @dataclass(frozen=True)

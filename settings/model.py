@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from settings.clouds import CLOUDS
 from settings.parse import GUID, is_loopback
 from settings.spec import SPEC
 
@@ -40,6 +41,7 @@ class Settings:
     smtp_port: int
     smtp_max_bytes: int
     smtp_domains: tuple[str, ...]
+    graph_cloud: str
     graph_tenant_id: str
     graph_client_id: str
     graph_client_secret: str
@@ -87,6 +89,14 @@ class Settings:
     def authenticated(self) -> bool:
         return bool(self.app_id)
 
+    @property
+    def graph_authority(self) -> str:
+        return CLOUDS[self.graph_cloud].authority
+
+    @property
+    def graph_scope(self) -> str:
+        return CLOUDS[self.graph_cloud].scope
+
     def __repr__(self) -> str:  # secrets never reach a log line
         secret = {attr for _, attr, _, _, is_secret, _, _ in SPEC if is_secret}
         shown = ", ".join(f"{f.name}={'***' if f.name in secret and getattr(self, f.name) else getattr(self, f.name)!r}"
@@ -110,9 +120,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     problems = _cross_checks(settings)
     if problems:
         raise SettingsError(problems)
-    if not settings.instance_id:
-        settings = Settings(**(values | {"instance_id": f"{socket.gethostname()}-{os.getpid()}"}))
-    return settings
+    filled = {"instance_id": settings.instance_id or f"{socket.gethostname()}-{os.getpid()}",
+              "graph_base_url": settings.graph_base_url or CLOUDS[settings.graph_cloud].base_url}
+    return Settings(**(values | filled))
 
 
 def _cross_checks(s: Settings) -> list[str]:
@@ -203,6 +213,11 @@ def _graph_checks(s: Settings) -> list[str]:
                         "ROOTMAIL_GRAPH_CLIENT_ID")
     if s.graph_certificate and not s.graph_certificate.is_file():
         problems.append(f"ROOTMAIL_GRAPH_CERTIFICATE={str(s.graph_certificate)!r}: file not found")
+    cloud, base = CLOUDS[s.graph_cloud], urlsplit(s.graph_base_url) if s.graph_base_url else None
+    if base and not is_loopback(base.hostname or "") and f"https://{base.hostname}" != cloud.graph:
+        problems.append(f"ROOTMAIL_GRAPH_BASE_URL={s.graph_base_url!r}: ROOTMAIL_GRAPH_CLOUD={s.graph_cloud} talks "
+                        f"to {cloud.graph}; set ROOTMAIL_GRAPH_CLOUD to the mailboxes' cloud and leave the base URL "
+                        "empty (its token authority and scope must match)")
     if s.mail_source == "graph" and not s.graph_public_url:
         problems.append("ROOTMAIL_GRAPH_PUBLIC_URL: required with ROOTMAIL_MAIL_SOURCE=graph (Graph posts change "
                         "notifications there); without a public URL use graph-poll")

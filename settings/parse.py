@@ -99,6 +99,20 @@ def secret_keys(value: str) -> str:
     return value.strip()
 
 
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def guid(what: str, why: str = "") -> Callable[[str], str]:
+    """Empty, or a GUID (lower-cased); `what` tells the admin which id belongs there."""
+    def parse(value: str) -> str:
+        value = value.strip()
+        if value and not GUID.fullmatch(value):
+            raise ValueError(f"must be {what}, a GUID such as 11111111-2222-3333-4444-555555555555" +
+                             (f"; {why}" if why else ""))
+        return value.lower()
+    return parse
+
+
 def optional_path(value: str) -> Path | None:
     return path(value.strip()) if value.strip() else None
 

@@ -8,6 +8,10 @@ from typing import Any, Callable
 
 from core.intake.sender_trust import DEFAULT_AWS_DOMAINS
 from settings import parse as p
+from settings.clouds import CLOUDS
+
+TENANT_GUID = ("the directory (tenant) ID (Entra admin center, Overview)",
+               "a domain name does not work: change notifications carry the tenant's ID and RootMail compares them")
 
 # (environment variable, attribute, default, parser, secret, description, example)
 SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
@@ -50,10 +54,15 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Largest message the SMTP inbox accepts (larger: 552).", "26214400"),
     ("ROOTMAIL_SMTP_DOMAINS", "smtp_domains", "", p.domains, False,
      "Comma-separated domains the inbox accepts mail for; empty: any.", "example.com,aws.example.com"),
-    ("ROOTMAIL_GRAPH_TENANT_ID", "graph_tenant_id", "", p.text, False,
-     "Entra tenant id of the Exchange Online mailboxes (with a client secret or certificate).",
-     "11111111-2222-3333-4444-555555555555"),
-    ("ROOTMAIL_GRAPH_CLIENT_ID", "graph_client_id", "", p.text, False,
+    ("ROOTMAIL_GRAPH_CLOUD", "graph_cloud", "public", p.one_of(*CLOUDS), False,
+     "Microsoft cloud of the mailboxes; sets the Graph endpoint, the Entra ID authority and the token scope "
+     "together: " + "; ".join(f"`{name}` {cloud.meaning}: {cloud.graph.removeprefix('https://')} and "
+                              f"{cloud.authority}" for name, cloud in CLOUDS.items()) + ".", "usgov"),
+    ("ROOTMAIL_GRAPH_TENANT_ID", "graph_tenant_id", "", p.guid(*TENANT_GUID), False,
+     "Entra directory (tenant) ID of the Exchange Online mailboxes, a GUID (with a client secret or certificate; "
+     "notifications from any other tenant are refused).", "11111111-2222-3333-4444-555555555555"),
+    ("ROOTMAIL_GRAPH_CLIENT_ID", "graph_client_id", "", p.guid("the application (client) ID, or a managed "
+                                                                "identity's client ID"), False,
      "App registration (client) id RootMail reads mail as; with neither secret nor certificate: the managed "
      "identity's client id, or empty for DefaultAzureCredential's choice.", "22222222-3333-4444-5555-666666666666"),
     ("ROOTMAIL_GRAPH_CLIENT_SECRET", "graph_client_secret", "", p.text, True,
@@ -62,11 +71,11 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "PEM or PKCS#12 file with the app registration's certificate and private key, instead of a secret.",
      "/etc/rootmail/graph.pem"),
     ("ROOTMAIL_GRAPH_MAILBOXES", "graph_mailboxes", "", p.domains, False,
-     "Comma-separated shared mailboxes to read; empty: every mailbox in the pool file.",
+     "Comma-separated shared mailboxes to read (their pool file addresses); empty: every mailbox in the pool file.",
      "aws-root-01@example.com,aws-root@example.com"),
-    ("ROOTMAIL_GRAPH_BASE_URL", "graph_base_url", "https://graph.microsoft.com/v1.0", p.url, False,
-     "Microsoft Graph endpoint (a national cloud's, or a local fake in tests).",
-     "https://graph.microsoft.us/v1.0"),
+    ("ROOTMAIL_GRAPH_BASE_URL", "graph_base_url", "", p.url, False,
+     "Microsoft Graph endpoint; empty: the one of ROOTMAIL_GRAPH_CLOUD. Only for a local fake in tests "
+     "(loopback); a real endpoint must be the cloud's own.", "http://127.0.0.1:8081/v1.0"),
     ("ROOTMAIL_GRAPH_PUBLIC_URL", "graph_public_url", "", p.url, False,
      "Public https base URL of this app; Graph posts to /api/graph/notifications and /api/graph/lifecycle "
      "under it. Required with ROOTMAIL_MAIL_SOURCE=graph.", "https://rootmail.example.com"),
@@ -76,7 +85,8 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_GRAPH_DELTA_MINUTES", "graph_delta_minutes", "15", p.int_between(1, 1440), False,
      "With change notifications: how often a delta query catches up whatever notifications missed.", "5"),
     ("ROOTMAIL_GRAPH_POLL_SECONDS", "graph_poll_seconds", "60", p.int_between(5, 3600), False,
-     "With ROOTMAIL_MAIL_SOURCE=graph-poll: seconds between delta queries.", "30"),
+     "With ROOTMAIL_MAIL_SOURCE=graph-poll: seconds between delta queries. With graph: how often Junk Email, which "
+     "has no subscription, is read.", "30"),
     ("ROOTMAIL_GRAPH_SYNC_MINUTES", "graph_sync_minutes", "60", p.int_between(1, 10080), False,
      "How often the aliases (proxy addresses) of each mailbox are read from Exchange into the pool.", "15"),
     ("ROOTMAIL_GRAPH_SUBSCRIPTION_MINUTES", "graph_subscription_minutes", "4320", p.int_between(45, 10080), False,

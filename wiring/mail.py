@@ -14,7 +14,7 @@ from aiohttp import web
 
 import cards
 from cards.digest import MailCards
-from cards.pool import aliases_missing_card
+from cards.pool import aliases_missing_card, mailboxes_unresolved_card
 from cards.protection import quarantine_card
 from core.delivery.forwarding import Forwarder
 from core.delivery.lanes import LaneSettings
@@ -93,27 +93,42 @@ async def _open_graph(app: web.Application, clock: Clock, credential: Any, stack
     settings = app[SETTINGS]
     source = await stack.enter_async_context(open_graph_source(
         GraphConfig.from_settings(settings), app[STORE], clock, load_pool_file(settings.pool_file),
-        app[MAIL_WAKE].set, _missing_aliases_notifier(app), credential, app[INSPECTOR]))
+        app[MAIL_WAKE].set, _missing_aliases_notifier(app), credential, app[INSPECTOR], _unresolved_notifier(app)))
     app[FORWARDER].settled = source.settled
     app[SERVICES].sync_pool = source.sync_pool
     later.attach(source)
     app[READINESS].ok("mail_source")
 
 
+async def _tell_admins(app: web.Application, card: Any, summary: str) -> bool:
+    """A proactive card to the admin conversation, if there is one RootMail has seen; whether it was posted."""
+    admin_id = app[SETTINGS].admin_conversation
+    admin = admin_id and await app[STORE].get_conversation(admin_id)
+    if not admin:
+        return False
+    try:
+        await app[POSTER].post(admin, card, summary)
+        return True
+    except PostFailed as failure:
+        logger.warning("could not tell admins", extra={"about": summary, "reason": failure.reason})
+        return False
+
+
+def _unresolved_notifier(app: web.Application):
+    async def notify(unresolved: list) -> bool:
+        problems = [(u.mailbox, u.reason) for u in unresolved]
+        return await _tell_admins(app, mailboxes_unresolved_card(problems),
+                                  f"RootMail cannot read {len(problems)} shared mailbox(es)")
+    return notify
+
+
 def _missing_aliases_notifier(app: web.Application):
     async def notify(mailbox: Mailbox, missing: tuple[str, ...]) -> None:
-        admin_id = app[SETTINGS].admin_conversation
-        admin = admin_id and await app[STORE].get_conversation(admin_id)
-        if not admin:
-            return
         owners = {}
         for alias in missing:
             record = await app[STORE].get_address(alias)
             if record:
                 owners[alias] = " / ".join(p for p in (record.owner.team_name, record.owner.name) if p) or "assigned"
-        try:
-            await app[POSTER].post(admin, aliases_missing_card(mailbox.address, missing, owners),
-                                   f"Aliases of {mailbox.address} disappeared from Exchange")
-        except PostFailed as failure:
-            logger.warning("could not tell admins about missing aliases", extra={"reason": failure.reason})
+        await _tell_admins(app, aliases_missing_card(mailbox.address, missing, owners),
+                           f"Aliases of {mailbox.address} disappeared from Exchange")
     return notify

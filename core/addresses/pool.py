@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from core.model import Mailbox, Strategy
 from core.addresses.rules import address_problem, normalize_address
 
 MAX_ALIASES_PER_MAILBOX = 400  # Exchange Online's proxy-address limit per recipient
+_GRAPH_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[^@\s]+@[^@\s]+", re.IGNORECASE)
 
 
 class PoolConfigError(ValueError):
@@ -45,7 +47,10 @@ def parse_pool(data: dict) -> list[tuple[Mailbox, list[str]]]:
         if len(aliases) > MAX_ALIASES_PER_MAILBOX:
             problems.append(f"{where}: {len(aliases)} aliases; Exchange allows {MAX_ALIASES_PER_MAILBOX} per mailbox")
         capacity = int(entry.get("capacity", min(len(aliases), 300) if aliases else 0))
-        pool.append((Mailbox(address, strategy, capacity, str(entry.get("state", "active"))), aliases))
+        graph_id = str(entry.get("graph_id") or "").strip()
+        if graph_id and not _GRAPH_ID.fullmatch(graph_id):
+            problems.append(f"{where}.graph_id {graph_id!r} is neither an object id (GUID) nor a user principal name")
+        pool.append((Mailbox(address, strategy, capacity, str(entry.get("state", "active")), graph_id), aliases))
     if problems:
         raise PoolConfigError("; ".join(problems))
     return pool

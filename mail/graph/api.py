@@ -13,6 +13,7 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.mail_folder import MailFolder
 from msgraph.generated.models.subscription import Subscription
 from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request_builder import DeltaRequestBuilder
+from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import MessagesRequestBuilder
 from msgraph.generated.users.item.mail_folders.mail_folders_request_builder import MailFoldersRequestBuilder
 from msgraph.generated.users.item.messages.item.message_item_request_builder import MessageItemRequestBuilder
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
@@ -24,17 +25,22 @@ from mail.graph.client import PER_MAILBOX, GraphClient, retry_after
 # (Authentication-Results), dedupe (Internet Message-ID) and the admin's way back to it (webLink).
 MESSAGE_FIELDS = ["id", "internetMessageId", "subject", "from", "sender", "toRecipients", "ccRecipients",
                   "receivedDateTime", "body", "internetMessageHeaders", "webLink", "parentFolderId"]
-# Immutable ids survive the move to the done folder; Graph converts HTML bodies to text better than we could.
+# Immutable ids survive the move to the done folder; Graph converts HTML bodies to text better than we could. The
+# header counts only for the request that carries it: every request, and every request inside a batch, sends it.
 PREFER = ['IdType="ImmutableId"', 'outlook.body-content-type="text"']
-INBOX = "inbox"
+INBOX, JUNK = "inbox", "junkemail"  # well-known folder names
 SUBSCRIPTIONS = "(subscriptions)"  # the throttling gate for calls that are not about one mailbox
+
+
+class MailboxUnresolved(MailSourceUnavailable):
+    """A configured mailbox that RootMail has not (yet) found in Microsoft Entra ID: no request is made for it."""
 
 
 @dataclass(frozen=True)
 class DeltaPage:
     messages: list[dict[str, Any]]
     next_link: str | None
-    delta_link: str | None
+    delta_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,22 +61,36 @@ def _config(query: Any = None, prefer: list[str] = PREFER) -> RequestConfigurati
 
 
 class GraphMail:
+    """Requests name a mailbox by the object id it resolved to (mail.graph.mailboxes): Graph finds users by id or
+    userPrincipalName only, and a shared mailbox's address is often not its UPN."""
+
     def __init__(self, client: GraphClient, page_size: int = 50):
         self.client, self.page_size = client, page_size
         self._sdk = client.sdk
+        self.user_ids: dict[str, str] = {}  # configured mailbox address -> Entra object id
+
+    def user(self, mailbox: str) -> str:
+        if found := self.user_ids.get(mailbox):
+            return found
+        raise MailboxUnresolved(f"RootMail has not found the mailbox {mailbox} in Microsoft Entra ID; "
+                                "no request is made for it until it is found (see the log and the admin card).")
+
+    def _user(self, mailbox: str) -> Any:
+        return self._sdk.users.by_user_id(self.user(mailbox))
 
     async def addresses(self, mailbox: str) -> list[str]:
         """The mailbox's primary address and every smtp proxy address, lower-cased."""
         query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=["id", "mail",
                                                                                        "proxyAddresses"])
+        builder = self._user(mailbox)
         user = await self.client.call(mailbox, f"reading the addresses of {mailbox}",
-                                      lambda: self._sdk.users.by_user_id(mailbox).get(_config(query, [])))
+                                      lambda: builder.get(_config(query, [])))
         found = [user.mail or ""] + [p[5:] for p in user.proxy_addresses or [] if p.lower().startswith("smtp:")]
         return list(dict.fromkeys(a.strip().lower() for a in found if a.strip()))
 
     async def message(self, mailbox: str, message_id: str) -> dict[str, Any]:
         query = MessageItemRequestBuilder.MessageItemRequestBuilderGetQueryParameters(select=MESSAGE_FIELDS)
-        builder = self._sdk.users.by_user_id(mailbox).messages.by_message_id(message_id)
+        builder = self._user(mailbox).messages.by_message_id(message_id)
         return await self.client.json(mailbox, "fetching a message",
                                       lambda: builder.to_get_request_information(_config(query)))
 
@@ -79,14 +99,14 @@ class GraphMail:
         None for a message that is gone. One that Graph throttled or failed inside the batch is fetched alone, with
         the client's retries."""
         found: dict[str, dict[str, Any] | None] = {}
-        query = "?$select=" + ",".join(MESSAGE_FIELDS)
+        query, user = "?$select=" + ",".join(MESSAGE_FIELDS), quote(self.user(mailbox), safe="")
         for start in range(0, len(message_ids), PER_MAILBOX):
             chunk = message_ids[start:start + PER_MAILBOX]
             if len(chunk) == 1:
                 found[chunk[0]] = await self._one(mailbox, chunk[0])
                 continue
             steps = [{"id": str(n), "method": "GET", "headers": {"Prefer": ", ".join(PREFER)},
-                      "url": f"/users/{quote(mailbox, safe='')}/messages/{quote(message_id, safe='')}{query}"}
+                      "url": f"/users/{user}/messages/{quote(message_id, safe='')}{query}"}
                      for n, message_id in enumerate(chunk)]
             answers = await self._batch(mailbox, "fetching messages", steps, bodies=True)
             for n, message_id in enumerate(chunk):
@@ -101,10 +121,11 @@ class GraphMail:
         except NotFound:
             return None
 
-    async def delta_page(self, mailbox: str, link: str | None, since: datetime | None) -> DeltaPage:
-        """One page of the Inbox's delta: from `link` (a nextLink or deltaLink), or a new round of new messages
+    async def delta_page(self, mailbox: str, link: str | None, since: datetime | None,
+                         folder: str = INBOX) -> DeltaPage:
+        """One page of a folder's delta: from `link` (a nextLink or deltaLink), or a new round of new messages
         received since `since`. The SDK repeats the Prefer header; the link carries the rest."""
-        builder = self._sdk.users.by_user_id(mailbox).mail_folders.by_mail_folder_id(INBOX).messages.delta
+        builder = self._user(mailbox).mail_folders.by_mail_folder_id(folder).messages.delta
         prefer = [*PREFER, f"odata.maxpagesize={self.page_size}"]
         if link:
             def request():
@@ -116,12 +137,25 @@ class GraphMail:
 
             def request():
                 return builder.to_get_request_information(_config(query, prefer))
-        page = await self.client.json(mailbox, "reading the Inbox delta", request)
+        page = await self.client.json(mailbox, f"reading the {folder} delta", request)
         return DeltaPage(page.get("value") or [], page.get("@odata.nextLink"), page.get("@odata.deltaLink"))
+
+    async def list_page(self, mailbox: str, folder: str, link: str | None, since: datetime) -> DeltaPage:
+        """One page of the messages in a folder received since `since` (a plain list, which no cap cuts short)."""
+        builder = self._user(mailbox).mail_folders.by_mail_folder_id(folder).messages
+        query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+            select=MESSAGE_FIELDS, filter=f"receivedDateTime ge {since:%Y-%m-%dT%H:%M:%SZ}", top=self.page_size)
+
+        def request() -> RequestInformation:
+            if link:
+                return builder.with_url(link).to_get_request_information(_config())
+            return builder.to_get_request_information(_config(query))
+        page = await self.client.json(mailbox, f"listing the {folder} messages", request)
+        return DeltaPage(page.get("value") or [], page.get("@odata.nextLink"))
 
     async def folder_id(self, mailbox: str, name: str) -> str:
         """The id of the top-level folder called `name`, created when missing."""
-        folders = self._sdk.users.by_user_id(mailbox).mail_folders
+        folders = self._user(mailbox).mail_folders
         escaped = name.replace("'", "''")
         query = MailFoldersRequestBuilder.MailFoldersRequestBuilderGetQueryParameters(
             filter=f"displayName eq '{escaped}'", select=["id", "displayName"])
@@ -141,26 +175,35 @@ class GraphMail:
 
     async def mark_read_and_move(self, mailbox: str, message_ids: list[str],
                                  folder_id: str | None) -> dict[str, tuple[int, int | None]]:
-        """Mark each message read and (with a folder) move it there, in JSON batches: a message's move runs only
-        after its own update succeeded, and a batch holds at most 4 messages, all Outlook runs at once for one
-        mailbox. Returns each message's (update status, move status or None); 424: not tried."""
+        """Mark each message read and (with a folder) move it there. Graph runs a batch only fully parallel, as one
+        chain, or with every dependent on one request (json-batching.md), and a chain stops at its first failure;
+        so, four messages at a time (all Outlook runs at once for one mailbox): one parallel batch of updates,
+        then one of moves for the messages whose update succeeded. A message is never moved unread, and one that
+        fails holds back no other. Returns each message's (update status, move status or None); 424: not tried."""
         outcome: dict[str, tuple[int, int | None]] = {}
+        user = quote(self.user(mailbox), safe="")
         for start in range(0, len(message_ids), PER_MAILBOX):
             chunk = message_ids[start:start + PER_MAILBOX]
-            steps: list[dict[str, Any]] = []
-            for n, message_id in enumerate(chunk):
-                url = f"/users/{quote(mailbox, safe='')}/messages/{quote(message_id, safe='')}"
-                steps.append({"id": f"{n}r", "method": "PATCH", "url": url, "body": {"isRead": True},
-                              "headers": {"Content-Type": "application/json", "Prefer": PREFER[0]}})
-                if folder_id:
-                    steps.append({"id": f"{n}m", "method": "POST", "url": f"{url}/move", "dependsOn": [f"{n}r"],
-                                  "body": {"destinationId": folder_id},
-                                  "headers": {"Content-Type": "application/json", "Prefer": PREFER[0]}})
-            answers = await self._batch(mailbox, "marking messages read and moving them", steps)
-            for n, message_id in enumerate(chunk):
-                outcome[message_id] = (answers.get(f"{n}r", (0,))[0],
-                                       answers.get(f"{n}m", (0,))[0] if folder_id else None)
+            urls = {m: f"/users/{user}/messages/{quote(m, safe='')}" for m in chunk}
+            read = await self._parallel(mailbox, "marking messages read", "PATCH",
+                                        [(urls[m], {"isRead": True}) for m in chunk])
+            moved: list[int] = []
+            todo = [m for m, status in zip(chunk, read) if _ok(status)] if folder_id else []
+            if todo:
+                moved = await self._parallel(mailbox, "moving messages", "POST",
+                                             [(f"{urls[m]}/move", {"destinationId": folder_id}) for m in todo])
+            moves = dict(zip(todo, moved))
+            for message_id, status in zip(chunk, read):
+                outcome[message_id] = (status, moves.get(message_id, 424) if folder_id else None)
         return outcome
+
+    async def _parallel(self, mailbox: str, what: str, method: str, calls: list[tuple[str, Any]]) -> list[int]:
+        """One batch of independent requests with JSON bodies; their statuses, in order."""
+        steps = [{"id": str(n), "method": method, "url": url, "body": body,
+                  "headers": {"Content-Type": "application/json", "Prefer": PREFER[0]}}
+                 for n, (url, body) in enumerate(calls)]
+        answers = await self._batch(mailbox, what, steps)
+        return [answers.get(str(n), (0,))[0] for n in range(len(calls))]
 
     async def _batch(self, mailbox: str, what: str, steps: list[dict[str, Any]],
                      bodies: bool = False) -> dict[str, tuple[int, Any]]:
@@ -183,7 +226,7 @@ class GraphMail:
         """Created messages in the Inbox, without resource data (so up to 10080 minutes), immutable ids."""
         body = Subscription(change_type="created", notification_url=notification_url,
                             lifecycle_notification_url=lifecycle_url, client_state=client_state,
-                            resource=f"users/{mailbox}/mailFolders('{INBOX}')/messages",
+                            resource=f"users/{self.user(mailbox)}/mailFolders('{INBOX}')/messages",
                             expiration_date_time=expires, latest_supported_tls_version="v1_2")
         created = await self.client.call(SUBSCRIPTIONS, f"subscribing to {mailbox}",
                                          lambda: self._sdk.subscriptions.post(body, _config(prefer=PREFER[:1])))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
@@ -35,6 +35,9 @@ T = TypeVar("T")
 PER_MAILBOX = 4  # Outlook: 4 concurrent requests per app and mailbox; more get 429 MailboxConcurrency
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GONE_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired", "syncstateexpired"})
+# 404s about the mailbox, not an item in it: Outlook cannot find the user (ErrorInvalidUser), or the user has no
+# Exchange Online mailbox. Read as "item gone" they would leave the mailbox silently dead.
+MAILBOX_CODES = frozenset({"errorinvaliduser", "mailboxnotenabledforrestapi"})
 ERRORS = {"XXX": ODataError}
 DENIED = ("Graph refused access ({status}) to {mailbox}: RootMail's app registration needs the application "
           "permissions Mail.ReadWrite and User.Read.All, granted by an admin, and the mailbox must be in the scope "
@@ -49,15 +52,19 @@ class RetryPolicy:
     max_retry_after: float = 120.0  # a longer Retry-After ends the call; the next scheduled run tries again
 
 
-def credential_from(tenant_id: str, client_id: str, secret: str, certificate: Path | None) -> AsyncTokenCredential:
-    """App-only identity: a client secret, a certificate, or (neither) a managed identity via DefaultAzureCredential."""
+def credential_from(tenant_id: str, client_id: str, secret: str, certificate: Path | None, authority: str,
+                    **options: Any) -> AsyncTokenCredential:
+    """App-only identity: a client secret, a certificate, or (neither) a managed identity via DefaultAzureCredential;
+    tokens always from `authority`, the Entra endpoint of the configured cloud (login.microsoftonline.us, ...).
+    `options` go to azure-identity (tests hand in a transport)."""
     from azure.identity.aio import CertificateCredential, ClientSecretCredential, DefaultAzureCredential
 
     if secret:
-        return ClientSecretCredential(tenant_id, client_id, secret)
+        return ClientSecretCredential(tenant_id, client_id, secret, authority=authority, **options)
     if certificate:
-        return CertificateCredential(tenant_id, client_id, certificate_path=str(certificate))
-    return DefaultAzureCredential(managed_identity_client_id=client_id or None)
+        return CertificateCredential(tenant_id, client_id, certificate_path=str(certificate), authority=authority,
+                                     **options)
+    return DefaultAzureCredential(managed_identity_client_id=client_id or None, authority=authority, **options)
 
 
 class GraphClient:
@@ -90,6 +97,9 @@ class GraphClient:
                         if not isinstance(translated, NotFound):  # a missing item says Graph works
                             self.failing[key] = f"{what}: {failure}"
                         raise translated from None
+                except ClientAuthenticationError as error:  # Entra ID said no: asking again will not change that
+                    self.failing[key] = f"{what}: token refused"
+                    raise MailSourceUnavailable(_refusal(error), status=401) from None
                 except (TimeoutError, httpx.TimeoutException):
                     status, hint, failure = 0, None, f"no answer within {self.timeout:g} s"
                 except (httpx.TransportError, AzureError) as error:
@@ -138,6 +148,9 @@ class GraphClient:
     @staticmethod
     def _translated(error: APIError, status: int, mailbox: str, what: str) -> Exception:
         code = _code(error)
+        if status == 404 and code.lower() in MAILBOX_CODES:
+            return MailSourceUnavailable(f"Graph cannot find the mailbox {mailbox} ({code}) while {what}: it was "
+                                         "deleted, or it has no Exchange Online mailbox.", status=404)
         if status == 404 and code.lower() not in GONE_CODES:
             return NotFound(f"Graph has no such item while {what} ({code or 404}).")
         if status in (401, 403):
@@ -145,6 +158,13 @@ class GraphClient:
         if status == 410 or code.lower() in GONE_CODES:
             return MailSourceUnavailable(f"Graph's sync state expired while {what} ({code or status}).", status=410)
         return MailSourceUnavailable(f"Graph answered {status} {code} while {what}.", status=status)
+
+
+def _refusal(error: ClientAuthenticationError) -> str:
+    """Entra ID's reason (its AADSTS code and sentence; they name ids, never the secret) and what to check."""
+    reason = str(getattr(error, "message", "") or error).replace("\r", " ").splitlines()[0][:300].rstrip(" .'")
+    return (f"Microsoft Entra ID refused RootMail a Graph token ({reason}). Check ROOTMAIL_GRAPH_CLOUD, "
+            "ROOTMAIL_GRAPH_TENANT_ID, ROOTMAIL_GRAPH_CLIENT_ID and the secret or certificate.")
 
 
 def _expanded(request: RequestInformation, base_url: str) -> RequestInformation:
@@ -179,12 +199,14 @@ def retry_after(headers: Any) -> float | None:
 
 @asynccontextmanager
 async def open_graph_client(credential: AsyncTokenCredential, base_url: str, timeout: float,
-                            policy: RetryPolicy = RetryPolicy(), **client: Any) -> AsyncIterator[GraphClient]:
-    """One httpx connection pool for the app; tokens only ever go to the configured Graph host. The SDK's own
-    retry handler is off: GraphClient.call retries (it also retries timeouts, and bounds the total)."""
+                            policy: RetryPolicy = RetryPolicy(), scope: str = "",
+                            **client: Any) -> AsyncIterator[GraphClient]:
+    """One httpx connection pool for the app; tokens only ever go to the configured Graph host. `scope` is the
+    cloud's Graph resource with /.default (settings.clouds); empty: the base URL's own host (a local fake). The
+    SDK's own retry handler is off: GraphClient.call retries (it also retries timeouts, and bounds the total)."""
     parts = urlsplit(base_url)
-    auth = AzureIdentityAuthenticationProvider(credential, scopes=[f"{parts.scheme}://{parts.hostname}/.default"],
-                                               allowed_hosts=[parts.hostname or ""])
+    scope = scope or f"{parts.scheme}://{parts.hostname}/.default"
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=[scope], allowed_hosts=[parts.hostname or ""])
     http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), http2=True,
                              limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
     options = {**SDK_OPTIONS, RetryHandlerOption.get_key(): RetryHandlerOption(0, 0, False)}

@@ -12,10 +12,11 @@ from typing import Any, Awaitable, Callable
 
 from core.errors import MailSourceUnavailable
 from core.model import InboundMail
-from mail.graph.api import GraphMail
+from mail.graph.api import INBOX, JUNK, GraphMail, MailboxUnresolved
 from mail.graph.delta import DeltaRunner
 from mail.graph.ingest import GraphIngest
 from mail.graph.inventory import Inventory
+from mail.graph.mailboxes import MailboxDirectory, Resolved
 from mail.graph.mover import Mover
 from mail.graph.subscriptions import SubscriptionKeeper
 
@@ -35,12 +36,17 @@ class Schedule:
     check_subscriptions_every: timedelta = timedelta(minutes=30)
     sweep_every: timedelta = timedelta(minutes=1)
     subscribe_after: float = 1.0  # seconds after start
+    # Junk Email has no subscription: with notifications its delta runs this often (and with every Inbox delta)
+    junk_every: timedelta = timedelta(minutes=1)
+    resolve_after: float = 30.0  # seconds before an unresolved mailbox is looked up again; doubles up to 15 min
 
 
 class GraphMailSource:
-    def __init__(self, graph: GraphMail, inventory: Inventory, ingest: GraphIngest, delta: DeltaRunner,
-                 mover: Mover, keeper: SubscriptionKeeper | None, schedule: Schedule, tenant_id: str = ""):
-        self.graph, self.inventory, self.ingest, self.delta = graph, inventory, ingest, delta
+    def __init__(self, graph: GraphMail, directory: MailboxDirectory, inventory: Inventory, ingest: GraphIngest,
+                 delta: DeltaRunner, mover: Mover, keeper: SubscriptionKeeper | None, schedule: Schedule,
+                 tenant_id: str = ""):
+        self.graph, self.directory, self.inventory = graph, directory, inventory
+        self.ingest, self.delta = ingest, delta
         self.mover, self.keeper, self.tenant_id = mover, keeper, tenant_id
         self.schedule = schedule
         self.mailboxes = [m.address for m in inventory.mailboxes]
@@ -53,16 +59,17 @@ class GraphMailSource:
 
     # --- lifecycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Read the aliases first (routing needs them), then work in the background; Graph being down at start
-        is logged and retried by the schedules, it does not stop RootMail."""
+        """Find each mailbox's Entra user, read the aliases (routing needs them), then work in the background;
+        Graph being down at start, or a mailbox it cannot find, is logged and retried, it does not stop RootMail."""
+        await self.directory.resolve_all()
         with contextlib.suppress(MailSourceUnavailable):
             await self.inventory.sync()
         self._delta_wake.set()
         loops: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("graph-delta", self._delta_loop), ("graph-inventory", self._inventory_loop),
-            ("graph-mover", self._mover_loop)]
+            ("graph-mover", self._mover_loop), ("graph-mailboxes", self._resolve_loop)]
         if self.keeper:
-            loops.append(("graph-subscriptions", self._subscription_loop))
+            loops += [("graph-subscriptions", self._subscription_loop), ("graph-junk", self._junk_loop)]
             loops += [(f"graph-worker-{i}", self._worker) for i in range(WORKERS)]
         self._tasks = [asyncio.create_task(loop(), name=name) for name, loop in loops]
 
@@ -76,6 +83,9 @@ class GraphMailSource:
         self._tasks = []
 
     async def ping(self) -> None:
+        if self.directory.unresolved:
+            raise MailboxUnresolved("mailboxes not found in Microsoft Entra ID: " +
+                                    ", ".join(sorted(self.directory.unresolved)))
         if failing := self.graph.client.failing:
             raise MailSourceUnavailable("the latest Graph calls failed: " + "; ".join(sorted(failing.values())))
 
@@ -112,9 +122,11 @@ class GraphMailSource:
         self._delta_wake.set()
 
     async def sync_pool(self) -> dict[str, str]:
-        """Read the aliases again now (the admin's `pool` command); what could not be read, by mailbox."""
+        """Look up unresolved mailboxes and read the aliases again now (the admin's `pool` command); what could
+        not be read, by mailbox."""
+        await self._resolve()
         await self.inventory.sync()
-        return dict(self.inventory.problems)
+        return {**self.inventory.problems, **self.directory.problems}
 
     # --- background work ---------------------------------------------------------------------------------
     async def _verified(self, item: Any):
@@ -185,11 +197,33 @@ class GraphMailSource:
             wanted, self._delta_wanted = (self._delta_wanted or set(self.mailboxes)), set()
             await asyncio.gather(*(self._run_delta(m) for m in sorted(wanted)))
 
-    async def _run_delta(self, mailbox: str) -> None:
-        try:
-            await self.delta.run(mailbox)
-        except Exception as error:  # logged; the next scheduled run tries again
-            logger.warning("delta run failed", extra={"mailbox": mailbox, "error": str(error)})
+    async def _run_delta(self, mailbox: str, folders: tuple[str, ...] = (INBOX, JUNK)) -> None:
+        for folder in folders:
+            try:
+                await self.delta.run(mailbox, folder)
+            except Exception as error:  # logged; the next scheduled run tries again
+                logger.warning("delta run failed", extra={"mailbox": mailbox, "folder": folder, "error": str(error)})
+
+    async def _junk_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.schedule.junk_every.total_seconds())
+            await asyncio.gather(*(self._run_delta(m, (JUNK,)) for m in self.mailboxes))
+
+    async def _resolve_loop(self) -> None:
+        wait = self.schedule.resolve_after
+        while self.directory.unresolved:
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 900.0)
+            await self._resolve()
+
+    async def _resolve(self) -> None:
+        """Look up the unresolved mailboxes again; one that is found now is read at once."""
+        found = [a.mailbox for a in await self.directory.resolve_all() if isinstance(a, Resolved)]
+        if found:
+            with contextlib.suppress(MailSourceUnavailable):
+                await self.inventory.sync()
+            for mailbox in found:
+                self.request_delta(mailbox)
 
     async def _inventory_loop(self) -> None:
         await self._every(self.schedule.sync_every, self.inventory.sync, first=False)

@@ -23,6 +23,7 @@ from tests.integration.conftest import Harness
 ALIAS_BOX = "aws-root-01@example.com"
 PLUS_BOX = "aws-root@example.com"
 ALIASES = [f"aws-{n:04d}@example.com" for n in range(1, 31)]
+ALIAS_BOX_UPN = "aws-root-01@contoso.onmicrosoft.com"  # not its mail address: Graph finds it by UPN or id only
 AWS_HEADERS = [  # as Exchange Online stamps mail from Amazon SES that passed its checks
     ("Received", "from a1-2.smtp-out.amazonses.com (54.240.1.2) by AM0PR01MB.outlook.office365.com with ESMTPS"),
     ("Authentication-Results", "spf=pass (sender IP is 54.240.1.2) smtp.mailfrom=amazonses.com; dkim=pass "
@@ -46,6 +47,16 @@ class Clock:
         self.graph.state.now = self.now
 
 
+def mail_api(client, graph: FakeGraph, **options: Any):
+    """A GraphMail whose mailboxes are already resolved to their object ids, as start-up leaves it (resolution
+    itself: tests/integration/graph/test_mailboxes.py)."""
+    from mail.graph.api import GraphMail
+
+    mail = GraphMail(client, **options)
+    mail.user_ids.update({box.mail: box.id for box in graph.state.mailboxes})
+    return mail
+
+
 def write_pool(path: Path) -> Path:
     path.write_text(json.dumps({"mailboxes": [
         {"address": ALIAS_BOX, "strategy": "alias", "capacity": 300,
@@ -55,7 +66,7 @@ def write_pool(path: Path) -> Path:
 
 
 def fake_exchange(graph: FakeGraph) -> None:
-    graph.add_mailbox(ALIAS_BOX, ALIASES + ["aws-root-01@contoso.onmicrosoft.com"])
+    graph.add_mailbox(ALIAS_BOX, ALIASES + [ALIAS_BOX_UPN], upn=ALIAS_BOX_UPN)
     graph.add_mailbox(PLUS_BOX, ["aws-root@contoso.onmicrosoft.com"])
 
 

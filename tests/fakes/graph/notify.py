@@ -1,5 +1,15 @@
 """The fake Graph's subscriptions: created after the validation handshake, renewed, reauthorized, expired; and the
-change and lifecycle notifications it posts to their URLs."""
+change and lifecycle notifications it posts to their URLs. A subscription created with Prefer: IdType="ImmutableId"
+sends immutable message ids, one created without it the default ids, which change when a message moves
+(microsoftgraph/microsoft-graph-docs-contrib concepts/outlook-immutable-id.md, "Immutable ID with change
+notifications"). Its resource names the user by id or userPrincipalName, as every other request does.
+
+Other sources (microsoftgraph/microsoft-graph-docs-contrib): api-reference/v1.0/resources/subscription.md (Outlook
+messages without resource data: expirationDateTime at most 10,080 minutes ahead; clientState at most 128
+characters), concepts/change-notifications-delivery-webhooks.md (the validation request: POST with ?validationToken,
+echoed as text/plain within 10 seconds, else no subscription; notifications batched in one post, each with
+subscriptionId, clientState, tenantId, resource and resourceData), concepts/change-notifications-lifecycle-events.md
+(reauthorizationRequired, subscriptionRemoved and missed, posted to lifecycleNotificationUrl)."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +25,8 @@ from aiohttp import web
 
 from tests.fakes.graph.state import Call, GraphState, Mailbox, Message, error, iso
 
+IMMUTABLE = 'idtype="immutableid"'
+
 MAX_SUBSCRIPTION_MINUTES = 10080
 _RESOURCE = re.compile(r"^/?users/([^/]+)/mailFolders\('([^']+)'\)/messages$", re.IGNORECASE)
 
@@ -26,6 +38,7 @@ class Subscription:
     body: dict[str, Any]
     expires: datetime
     needs_reauthorization: bool = False
+    immutable_ids: bool = False
 
 
 class Subscriptions:
@@ -46,12 +59,13 @@ class Subscriptions:
         for sub in self._live(box):
             items = []
             for message in messages if isinstance(messages, list) else [messages]:
-                resource = f"Users/{box.id}/Messages/{message.id}"
+                message_id = message.graph_id(sub.immutable_ids)
+                resource = f"Users/{box.id}/Messages/{message_id}"
                 items.append({"subscriptionId": sub.id, "subscriptionExpirationDateTime": iso(sub.expires),
                               "changeType": change_type, "resource": resource, "tenantId": self.tenant_id,
                               "clientState": sub.body.get("clientState") if client_state is None else client_state,
                               "resourceData": {"@odata.type": "#Microsoft.Graph.Message", "@odata.id": resource,
-                                               "@odata.etag": message.data["@odata.etag"], "id": message.id}})
+                                               "@odata.etag": message.data["@odata.etag"], "id": message_id}})
             statuses.append(await self._post(sub.body["notificationUrl"], {"value": items}))
         return statuses
 
@@ -83,7 +97,7 @@ class Subscriptions:
         for expired in [k for k, s in self.subscriptions.items() if s.expires <= self.state.now]:
             del self.subscriptions[expired]  # Graph deletes a subscription once it expired
         if not rest and call.method == "POST":
-            return await self._subscribe(call.body)
+            return await self._subscribe(call.body, IMMUTABLE in call.headers.get("prefer", "").lower())
         if not rest and call.method == "GET":
             return web.json_response({"value": [self._subscription_json(s) for s in self.subscriptions.values()]})
         sub = self.subscriptions.get(rest[0])
@@ -103,10 +117,11 @@ class Subscriptions:
             return web.Response(status=204)
         return web.json_response(self._subscription_json(sub))
 
-    async def _subscribe(self, body: dict[str, Any]) -> web.Response:
+    async def _subscribe(self, body: dict[str, Any], immutable_ids: bool) -> web.Response:
         match = _RESOURCE.match(body.get("resource", ""))
         mailbox = self.state.mailbox(match[1]) if match else None
         expires = _parse_time(body.get("expirationDateTime", ""))
+        # a resource naming no user (by id or UPN) or another folder: the docs do not give Graph's exact answer
         problem = ("Unsupported resource" if mailbox is None or match[2].lower() != "inbox" else
                    "changeType must be created" if body.get("changeType") != "created" else
                    "clientState is longer than 128 characters" if len(body.get("clientState") or "") > 128 else
@@ -116,7 +131,7 @@ class Subscriptions:
         for url in (body["notificationUrl"], body.get("lifecycleNotificationUrl")):
             if url and not await self._validated(url):
                 return error(400, "InvalidRequest", f"Subscription validation request failed for {url}.")
-        sub = Subscription(str(uuid.uuid4()), mailbox, dict(body), expires)
+        sub = Subscription(str(uuid.uuid4()), mailbox, dict(body), expires, immutable_ids=immutable_ids)
         self.subscriptions[sub.id] = sub
         return web.json_response(self._subscription_json(sub), status=201)
 

@@ -1,32 +1,72 @@
 """A fake Microsoft Graph v1.0 on a random loopback port: users, mail folders, messages, delta, move, JSON batching
 and subscriptions in the real JSON shapes; it records requests, checks the bearer token, enforces Outlook's 4
 concurrent requests per mailbox, performs the subscription validation handshake, posts change and lifecycle
-notifications (tests/fakes/graph/notify.py), and injects 429 (with Retry-After), 5xx and hangs."""
+notifications (notify.py), and injects 429 (with Retry-After), 5xx and hangs. It refuses what Graph refuses, each rule
+with its source here or in directory.py (users), mailapi.py (Outlook) and notify.py (subscriptions).
+
+JSON batching (microsoftgraph/microsoft-graph-docs-contrib concepts/json-batching.md): at most 20 requests with
+distinct ids ("Not case-sensitive. Must be unique in the batch, otherwise, the batch request fails with a 400"); a
+request with a body must carry a Content-Type header (the docs say "must" without naming the answer: the fake refuses
+the batch with 400); a failed dependency fails its dependents with 424; each request runs "as if sent alone", with
+only its own headers. "Batch should be either fully sequential or fully parallel": the service accepts three shapes
+only, which microsoftgraph/msgraph-sdk-javascript src/content/BatchRequestContent.ts spells out (validateDependencies,
+after the Graph known issues): parallel (no request names a dependency), serial (each request depends on the one
+before it) and same (every dependent names one and the same request). Anything else is 400 BadRequest with that
+sentence, as Graph answers it (Microsoft Q&A "Regarding Batching response order", 2024-02-14).
+
+Throttling (concepts/throttling-limits.md, Outlook service limits: 4 concurrent requests per app and mailbox; and
+concepts/throttling.md: 429 with Retry-After, requests inside a batch "evaluated individually", json-batching.md):
+a fifth concurrent request to one mailbox is 429 ApplicationThrottled with Retry-After. A request without the bearer
+token the test's credential issued is 401 InvalidAuthenticationToken (concepts/errors.md).
+"""
 from __future__ import annotations
 
 import asyncio
 import json
 import re
 import time
-import uuid
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiohttp
 from aiohttp import web
 from azure.core.credentials import AccessToken
 
+from tests.fakes.graph import directory
+from tests.fakes.graph.mailapi import FILTERED_DELTA_CAP, MailApi
 from tests.fakes.graph.notify import Subscription, Subscriptions
-from tests.fakes.graph.state import (Call, GraphState, Mailbox, Message, decode_token, encode_token, error, shaped)
+from tests.fakes.graph.state import Call, GraphState, Mailbox, Message, error
 
 MAX_CONCURRENT_PER_MAILBOX = 4
 MAX_BATCH = 20
-_DEFAULT_PAGE = 10
-_FILTER_SINCE = re.compile(r"receivedDateTime\s+ge\s+(\S+)")
-_FILTER_NAME = re.compile(r"displayName\s+eq\s+'((?:[^']|'')*)'")
-_PAGE_SIZE = re.compile(r"odata\.maxpagesize=(\d+)")
+TENANT_ID = "4f1b2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # the fake directory's tenant id (a GUID, as Entra's are)
+NOT_SEQUENTIAL = "Batch should be either fully sequential or fully parallel."
+
+__all__ = ["FakeGraph", "Fault", "Mailbox", "Message", "Recorded", "StaticToken", "TENANT_ID", "batch_problem"]
+
+
+def batch_problem(items: Any) -> str | None:
+    """Why Graph refuses this $batch body as a whole, or None."""
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
+        return f"A batch holds 1 to {MAX_BATCH} requests."
+    if not all(isinstance(i, dict) for i in items):
+        return "Each request in a batch is a JSON object."
+    ids = [str(i.get("id") or "").lower() for i in items]
+    if "" in ids or len(set(ids)) != len(ids):
+        return "Each request in a batch needs an id, unique in the batch."
+    if any(i.get("body") is not None and "content-type" not in {str(k).lower() for k in i.get("headers") or {}}
+           for i in items):
+        return "A request with a body must have a Content-Type header."
+    deps = [[str(d).lower() for d in i.get("dependsOn") or []] for i in items]
+    if any(d not in ids for names in deps for d in names):
+        return "dependsOn names a request that is not in the batch."
+    parallel = not any(deps)
+    serial = not deps[0] and all(names == [ids[n - 1]] for n, names in enumerate(deps) if n)
+    target = deps[0][0] if len(deps[0]) == 1 else ids[0] if not deps[0] else None
+    same = target is not None and target in ids and all(
+        (not names and ids[n] == target) or (names == [target] and ids[n] != target) for n, names in enumerate(deps))
+    return None if parallel or serial or same else NOT_SEQUENTIAL
 
 
 class StaticToken:
@@ -66,12 +106,13 @@ class Fault:
     status: int  # 0: hang for `hang_seconds`, then answer 504 (the client should have given up by then)
     path: str = ""  # only requests whose path this regular expression matches (re.search)
     retry_after: str | None = None
+    method: str = ""  # only requests with this method; empty: any
 
 
 @dataclass
-class FakeGraph(Subscriptions):
+class FakeGraph(Subscriptions, MailApi):
     token: str = "fake-graph-token"
-    tenant_id: str = "tenant-0001"
+    tenant_id: str = TENANT_ID
     state: GraphState = field(default_factory=GraphState)
     latency: float = 0.0  # seconds each request takes, so concurrency shows
     hang_seconds: float = 3.0
@@ -86,6 +127,8 @@ class FakeGraph(Subscriptions):
     url: str = ""
     groups: dict[str, set[str]] = field(default_factory=dict)  # group id -> member object ids, nesting resolved
     people: set[str] = field(default_factory=set)  # object ids of the directory's users (checkMemberGroups)
+    filtered_delta_cap: int = FILTERED_DELTA_CAP
+    update_extras: tuple[str, ...] = ()  # what else an updated delta entry carries (mailapi.py)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -99,20 +142,22 @@ class FakeGraph(Subscriptions):
         await self._session.close()
 
     # --- the test's side --------------------------------------------------------------------------------
-    def add_mailbox(self, mail: str, aliases: list[str] = ()) -> Mailbox:
-        return self.state.add_mailbox(mail, list(aliases))
+    def add_mailbox(self, mail: str, aliases: list[str] = (), upn: str = "") -> Mailbox:
+        return self.state.add_mailbox(mail, list(aliases), upn)
 
-    def mailbox(self, key: str) -> Mailbox:
-        found = self.state.mailbox(key)
-        assert found is not None, f"no fake mailbox {key}"
+    def mailbox(self, address: str) -> Mailbox:
+        """The mailbox that receives mail for `address` (the test's side: not how Graph finds a user)."""
+        found = self.state.by_address(address)
+        assert found is not None, f"no fake mailbox {address}"
         return found
 
     def deliver(self, mailbox: str, **message: Any) -> Message:
-        """Mail arrives in the mailbox's Inbox (no notification; see notify)."""
+        """Mail arrives in the mailbox's Inbox, or Junk Email with junk=True (no notification; see notify)."""
         return self.state.add_message(self.mailbox(mailbox), **message)
 
-    def fail(self, status: int, times: int = 1, path: str = "", retry_after: str | None = None) -> None:
-        self.faults += [Fault(status, path, retry_after) for _ in range(times)]
+    def fail(self, status: int, times: int = 1, path: str = "", retry_after: str | None = None,
+             method: str = "") -> None:
+        self.faults += [Fault(status, path, retry_after, method) for _ in range(times)]
 
     def made(self, method: str, path_part: str = "") -> list[Recorded]:
         """Requests made, those inside a $batch included (Graph counts them one by one too)."""
@@ -144,20 +189,20 @@ class FakeGraph(Subscriptions):
         return response
 
     async def _batch(self, call: Call) -> web.Response:
-        """JSON batching: each request runs as if sent alone; `dependsOn` orders them, a failed dependency
-        fails its dependents with 424; the others run side by side."""
-        items = (call.body or {}).get("requests") or []
-        if not 0 < len(items) <= MAX_BATCH or len({i.get("id") for i in items}) != len(items):
-            return error(400, "BadRequest", f"A batch holds 1 to {MAX_BATCH} requests with distinct ids.")
-        done: dict[str, asyncio.Future] = {i["id"]: asyncio.get_running_loop().create_future() for i in items}
+        """JSON batching (see the module's sources): a shape Graph accepts, or 400 for the whole batch."""
+        items = (call.body or {}).get("requests") if isinstance(call.body, dict) else None
+        if problem := batch_problem(items):
+            return error(400, "BadRequest", problem)
+        done: dict[str, asyncio.Future] = {str(i["id"]).lower(): asyncio.get_running_loop().create_future()
+                                           for i in items}
 
         async def run(item: dict) -> dict:
-            statuses = [await done[d] for d in item.get("dependsOn") or [] if d in done]
+            statuses = [await done[str(d).lower()] for d in item.get("dependsOn") or []]
             if any(not 200 <= s < 300 for s in statuses):
                 answer = {"id": item["id"], "status": 424, "body": {"error": {"code": "FailedDependency"}}}
             else:
                 answer = await self._item(item)
-            done[item["id"]].set_result(answer["status"])
+            done[str(item["id"]).lower()].set_result(answer["status"])
             return answer
         return web.json_response({"responses": list(await asyncio.gather(*(run(i) for i in items)))})
 
@@ -174,7 +219,7 @@ class FakeGraph(Subscriptions):
         return answer
 
     async def _answer(self, call: Call) -> web.Response:
-        fault = next((f for f in self.faults if re.search(f.path, call.path)), None)
+        fault = next((f for f in self.faults if re.search(f.path, call.path) and f.method in ("", call.method)), None)
         if fault:
             self.faults.remove(fault)
             if fault.status == 0:
@@ -186,12 +231,18 @@ class FakeGraph(Subscriptions):
         parts = call.tail.split("/")
         if parts[0] == "subscriptions":
             return await self._subscriptions(call, parts[1:])
+        if parts == ["users"] and call.method == "GET":
+            return directory.list_users(self.state, call.query, self.url)
         if parts[0] != "users" or len(parts) < 2:
             return error(400, "BadRequest", f"Unsupported path {call.path}")
         if parts[2:] == ["checkMemberGroups"] and call.method == "POST":
             return self._check_member_groups(parts[1].lower(), call.body or {})
         mailbox = self.state.mailbox(parts[1])
-        if mailbox is None:
+        if mailbox is None and len(parts) == 2:
+            return directory.no_such_user(parts[1])
+        if mailbox is None:  # Outlook's answer for a user it cannot find, an address that is not the UPN among them:
+            # InnoGE/laravel-msgraph-mail issue 16 (primary address on another domain than the UPN) and
+            # microsoftgraph/microsoft-graph-docs issue 4097 show this code and message
             return error(404, "ErrorInvalidUser", f"The requested user '{parts[1]}' is invalid.")
         self.in_flight[mailbox.id] = self.in_flight.get(mailbox.id, 0) + 1
         try:
@@ -201,12 +252,16 @@ class FakeGraph(Subscriptions):
                              {"Retry-After": "1"})
             if self.latency:
                 await asyncio.sleep(self.latency)
-            return await self._user(call, mailbox, parts[2:])
+            if len(parts) == 2 and call.method == "GET":
+                select = [x for x in call.query.get("$select", "").split(",") if x] or None
+                return directory.get_user(mailbox, select, self.url)
+            return self._mail(call, mailbox, parts[2:])
         finally:
             self.in_flight[mailbox.id] -= 1
 
     def _check_member_groups(self, object_id: str, body: dict) -> web.Response:
-        """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively."""
+        """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively
+        (api-reference/v1.0/api/directoryobject-checkmembergroups.md)."""
         wanted = body.get("groupIds")
         if not isinstance(wanted, list) or not 1 <= len(wanted) <= 20:
             return error(400, "Request_BadRequest", "groupIds must name 1 to 20 groups.")
@@ -214,104 +269,3 @@ class FakeGraph(Subscriptions):
             return error(404, "Request_ResourceNotFound", f"Resource '{object_id}' does not exist.")
         return web.json_response({"@odata.context": f"{self.url}/v1.0/$metadata#Collection(Edm.String)",
                                   "value": [g for g in wanted if object_id in self.groups.get(g.lower(), ())]})
-
-    async def _user(self, call: Call, box: Mailbox, rest: list[str]) -> web.Response:
-        select = [s for s in call.query.get("$select", "").split(",") if s] or None
-        prefer, body = call.headers.get("prefer", ""), call.body
-        if not rest and call.method == "GET":
-            user = {"id": box.id, "mail": box.mail, "proxyAddresses": box.proxy_addresses,
-                    "displayName": box.mail.split("@")[0], "userPrincipalName": box.mail}
-            return web.json_response({"@odata.context": f"{self.url}/v1.0/$metadata#users/$entity",
-                                      **{k: v for k, v in user.items() if not select or k in select or k == "id"}})
-        if rest[:1] == ["mailFolders"]:
-            return self._folders(call, box, rest[1:], body, select, prefer)
-        if rest[:1] == ["messages"] and len(rest) >= 2:
-            message = box.messages.get(rest[1])
-            if message is None:
-                return error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-            if len(rest) == 2 and call.method == "GET":
-                return web.json_response(shaped(message, select, 'outlook.body-content-type="text"' in prefer))
-            if len(rest) == 2 and call.method == "PATCH":
-                self.state.update(box, message, {k: v for k, v in body.items() if k in ("isRead", "categories")})
-                return web.json_response(shaped(message, None, False))
-            if rest[2:] == ["move"] and call.method == "POST":
-                # the SDK sends the action parameter as "DestinationId"; Graph reads it case-insensitively
-                folder = box.folder_id(next((v for k, v in body.items() if k.lower() == "destinationid"), ""))
-                if folder is None:
-                    return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
-                self.state.move(box, message, folder)
-                return web.json_response(shaped(message, None, False), status=201)
-        return error(400, "BadRequest", f"Unsupported {call.method} {call.path}")
-
-    def _folders(self, call: Call, box: Mailbox, rest: list[str], body, select, prefer) -> web.Response:
-        if not rest and call.method == "GET":
-            wanted = _FILTER_NAME.search(call.query.get("$filter", ""))
-            name = wanted[1].replace("''", "'") if wanted else None
-            folders = [{"id": fid, "displayName": n, "parentFolderId": "AQMkRoot", "childFolderCount": 0,
-                        "unreadItemCount": 0, "totalItemCount": len(self.state.in_folder(box, fid))}
-                       for fid, n in box.folders.items() if name is None or n.lower() == name.lower()]
-            return web.json_response({"@odata.context": "...", "value": folders})
-        if not rest and call.method == "POST":
-            if any(n.lower() == body["displayName"].lower() for n in box.folders.values()):
-                return error(409, "ErrorFolderExists", "A folder with the specified name already exists.")
-            fid = f"AQMkFolder{len(box.folders)}{uuid.uuid4().hex[:8]}"
-            box.folders[fid] = body["displayName"]
-            return web.json_response({"id": fid, "displayName": body["displayName"], "parentFolderId": "AQMkRoot",
-                                      "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": 0}, status=201)
-        folder = box.folder_id(rest[0]) if rest else None
-        if folder and rest[1:3] == ["messages", "delta()"] or folder and rest[1:3] == ["messages", "delta"]:
-            return self._delta(call, box, folder, select, prefer)
-        return error(404, "ErrorInvalidIdMalformed", "Id is malformed.")
-
-    def _delta(self, call: Call, box: Mailbox, folder: str, select, prefer) -> web.Response:
-        query = call.query
-        token = query.get("$deltatoken") or query.get("$skiptoken")
-        if token:
-            state = decode_token(token)
-            if state.get("gen") != self.delta_generation:
-                return error(410, "SyncStateNotFound", "The sync state generation is not valid.")
-            if "$deltatoken" in query:
-                state = {**state, "w": self.state.last_seq, "after": state["lo"]}
-        else:
-            since = _FILTER_SINCE.search(query.get("$filter", ""))
-            state = {"lo": 0, "after": 0, "w": self.state.last_seq, "since": since[1] if since else "",
-                     "sel": select, "ct": query.get("changeType", ""), "gen": self.delta_generation}
-        size = int(m[1]) if (m := _PAGE_SIZE.search(prefer)) else _DEFAULT_PAGE
-        changes = self._changes(box, folder, state)
-        page, more = changes[:size], len(changes) > size
-        sel = state["sel"]
-        if self.omit_headers_in_delta and sel:
-            sel = [s for s in sel if s != "internetMessageHeaders"]
-        text = 'outlook.body-content-type="text"' in prefer
-        value = [shaped(item, sel, text) if isinstance(item, Message) else
-                 {"@odata.type": "#microsoft.graph.message", "id": item, "@removed": {"reason": "deleted"}}
-                 for _, item in page]
-        link = f"{self.url}/v1.0/users/{quote(box.id)}/mailFolders/{quote(folder)}/messages/delta()"
-        answer: dict[str, Any] = {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(message)", "value": value}
-        if more:
-            answer["@odata.nextLink"] = f"{link}?$skiptoken={encode_token({**state, 'after': page[-1][0]})}"
-        else:
-            answer["@odata.deltaLink"] = f"{link}?$deltatoken={encode_token({**state, 'lo': state['w']})}"
-        return web.json_response(answer, headers={"Preference-Applied": f"odata.maxpagesize={size}"})
-
-    def _changes(self, box: Mailbox, folder: str, state: dict) -> list[tuple[int, Any]]:
-        """Messages created (or, without changeType=created, changed) in the folder and ids removed from it,
-        in (state.after, state.w], in change order."""
-        cached = getattr(box, "_sorted", None)
-        if cached is None or cached[0] != self.state.last_seq:
-            ordered = sorted((m.seq, m) for m in box.messages.values())
-            cached = (self.state.last_seq, ordered, [s for s, _ in ordered])
-            box._sorted = cached  # type: ignore[attr-defined]
-        _, ordered, seqs = cached
-        lo, after, w = state["lo"], state["after"], state["w"]
-        found: list[tuple[int, Any]] = []
-        for seq, message in ordered[bisect_right(seqs, after):]:
-            if seq > w:
-                break
-            if message.folder != folder or state["ct"] == "created" and message.created_seq <= lo:
-                continue
-            if state["since"] and message.data["receivedDateTime"] < state["since"]:
-                continue
-            found.append((seq, message))
-        found += [(seq, mid) for seq, mid, left in box.removed if left == folder and after < seq <= w and lo < seq]
-        return sorted(found, key=lambda pair: pair[0])

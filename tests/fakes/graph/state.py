@@ -58,11 +58,16 @@ def _graph_id(prefix: str) -> str:
 
 @dataclass
 class Message:
-    id: str
+    id: str  # the immutable id: what a request with Prefer: IdType="ImmutableId" sees
     folder: str
     created_seq: int
     seq: int
     data: dict[str, Any]
+    rest_id: str = field(default_factory=lambda: _graph_id("AAMkAG"))  # the default id: changes on every move
+    changed: tuple[str, ...] = ()  # the properties the latest update changed (delta shows only those)
+
+    def graph_id(self, immutable: bool) -> str:
+        return self.id if immutable else self.rest_id
 
 
 @dataclass
@@ -71,24 +76,29 @@ class Mailbox:
 
     mail: str
     proxy_addresses: list[str]
+    upn: str = ""  # its userPrincipalName; often not its mail address (a shared mailbox keeps its first domain's)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     folders: dict[str, str] = field(default_factory=dict)  # folder id -> display name
     messages: dict[str, Message] = field(default_factory=dict)
-    removed: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, message id, folder it left)
+    removed: list[tuple[int, str, str, str]] = field(default_factory=list)  # (seq, id, folder it left, its rest id)
 
     def __post_init__(self) -> None:
-        self.inbox = _graph_id("AQMkInbox")
-        self.folders[self.inbox] = "Inbox"
+        self.upn = self.upn or self.mail
+        self.inbox, self.junk = _graph_id("AQMkInbox"), _graph_id("AQMkJunk")
+        self.folders[self.inbox], self.folders[self.junk] = "Inbox", "Junk Email"
 
     def answers_to(self, key: str) -> bool:
-        key = key.lower()
-        return key in (self.id.lower(), self.mail.lower()) or any(
-            p.lower() == f"smtp:{key}" for p in self.proxy_addresses)
+        """/users/{id | userPrincipalName}: Graph finds a user by these two only (user-get.md, and every mail API
+        page); an SMTP address that is not the UPN is not found."""
+        return key.lower() in (self.id.lower(), self.upn.lower())
+
+    def has_address(self, address: str) -> bool:
+        return any(p.lower() == f"smtp:{address.lower()}" for p in self.proxy_addresses)
 
     def folder_id(self, key: str) -> str | None:
-        if key.lower() == "inbox":
-            return self.inbox
-        return key if key in self.folders else None
+        """A folder id, or a well-known folder name (mailfolder.md: inbox, junkemail, ...)."""
+        well_known = {"inbox": self.inbox, "junkemail": self.junk}
+        return well_known.get(key.lower()) or (key if key in self.folders else None)
 
 
 def _standard_headers(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -123,19 +133,24 @@ class GraphState:
         self.last_seq = next(self._seq)
         return self.last_seq
 
-    def add_mailbox(self, mail: str, aliases: list[str] = ()) -> Mailbox:
+    def add_mailbox(self, mail: str, aliases: list[str] = (), upn: str = "") -> Mailbox:
         proxies = [f"SMTP:{mail}"] + [f"smtp:{a}" for a in aliases]
-        mailbox = Mailbox(mail, proxies)
+        mailbox = Mailbox(mail, proxies, upn)
         self.mailboxes.append(mailbox)
         return mailbox
 
     def mailbox(self, key: str) -> Mailbox | None:
+        """The mailbox a request's /users/{key} names (object id or UPN only)."""
         return next((m for m in self.mailboxes if m.answers_to(key)), None)
+
+    def by_address(self, address: str) -> Mailbox | None:
+        """The mailbox that receives mail for an address: the test's way to name a mailbox."""
+        return next((m for m in self.mailboxes if m.has_address(address) or m.answers_to(address)), None)
 
     def add_message(self, mailbox: Mailbox, *, to: list[str], cc: list[str] = (), subject: str = "Hello",
                     body: str = "<p>Hello</p>", sender: str = "no-reply@signin.aws", sender_name: str = "AWS",
                     message_id: str | None = None, headers: list[tuple[str, str]] = (),
-                    received: datetime | None = None) -> Message:
+                    received: datetime | None = None, junk: bool = False) -> Message:
         seq = self.next_seq()
         mid = _graph_id("AAkALg")
         received_at = received or self.now
@@ -145,8 +160,8 @@ class GraphState:
             "receivedDateTime": iso(received_at), "sentDateTime": iso(received_at - timedelta(seconds=2)),
             "hasAttachments": False, "internetMessageId": message_id or f"<{uuid.uuid4().hex}@email.amazonses.com>",
             "subject": subject, "bodyPreview": html.unescape(_TAG.sub("", body))[:255], "importance": "normal",
-            "parentFolderId": mailbox.inbox, "conversationId": _graph_id("AAQkConv"), "isRead": False,
-            "isDraft": False,
+            "parentFolderId": mailbox.junk if junk else mailbox.inbox, "conversationId": _graph_id("AAQkConv"),
+            "isRead": False, "isDraft": False,
             "webLink": f"https://outlook.office365.com/owa/?ItemID={quote(mid, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
             "body": {"contentType": "html", "content": body},
             "sender": recipient(sender, sender_name), "from": recipient(sender, sender_name),
@@ -155,32 +170,38 @@ class GraphState:
             "internetMessageHeaders": [{"name": n, "value": v} for n, v in headers],
         }
         data["internetMessageHeaders"] += [{"name": n, "value": v} for n, v in _standard_headers(data)]
-        message = Message(mid, mailbox.inbox, seq, seq, data)
+        message = Message(mid, mailbox.junk if junk else mailbox.inbox, seq, seq, data)
         mailbox.messages[mid] = message
         return message
 
     def update(self, mailbox: Mailbox, message: Message, changes: dict[str, Any]) -> None:
         message.data.update(changes)
+        message.changed = tuple(changes)
         message.seq = self.next_seq()
 
     def move(self, mailbox: Mailbox, message: Message, folder: str) -> None:
+        """outlook-immutable-id.md: an item's default id changes when it moves; its immutable id does not."""
         if message.folder != folder:
-            mailbox.removed.append((self.next_seq(), message.id, message.folder))
+            mailbox.removed.append((self.next_seq(), message.id, message.folder, message.rest_id))
+            message.rest_id = _graph_id("AAMkAG")
         message.folder = folder
         message.data["parentFolderId"] = folder
-        message.seq = self.next_seq()
+        message.changed = ()
+        message.created_seq = message.seq = self.next_seq()  # created in the folder it moved to
 
     def in_folder(self, mailbox: Mailbox, folder: str) -> list[Message]:
         return [m for m in mailbox.messages.values() if m.folder == folder]
 
 
-def shaped(message: Message, select: list[str] | None, text_body: bool) -> dict[str, Any]:
+def shaped(message: Message, select: list[str] | None, text_body: bool, immutable: bool = True) -> dict[str, Any]:
     """The message as Graph returns it: the selected properties (id and etag always); without $select
-    everything but internetMessageHeaders, which Graph returns only when selected."""
+    everything but internetMessageHeaders, "Returned only on applying a $select query option" (resources/message.md).
+    The id is the immutable one only when the request asked for it (outlook-immutable-id.md); with
+    Prefer: outlook.body-content-type="text" an HTML body comes as text (api/message-get.md)."""
     data = message.data
     keys = select or [k for k in data if k != "internetMessageHeaders"]
-    out = {"@odata.etag": data["@odata.etag"], "id": data["id"]}
-    out.update({k: data[k] for k in keys if k in data})
+    out = {"@odata.etag": data["@odata.etag"], "id": message.graph_id(immutable)}
+    out.update({k: data[k] for k in keys if k in data and k != "id"})
     if text_body and "body" in out and out["body"]["contentType"] == "html":
         out["body"] = {"contentType": "text", "content": as_text(out["body"]["content"])}
     return out

@@ -12,6 +12,7 @@ from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH
 from tests.cardwalk import text
 from tests.fakes import teams
 from tests.fakes.graph.harness import ALIAS_BOX, PLUS_BOX, fake_graph, graph_port, start_graph_app  # noqa: F401
+from tests.fakes.graph.server import TENANT_ID
 from tests.integration.test_bot_commands import allocate
 
 
@@ -112,14 +113,14 @@ async def test_a_notification_with_a_wrong_client_state_is_rejected_and_logged(s
 
 
 async def test_a_notification_from_another_tenant_is_rejected(start_graph_app):
-    rootmail = await start_graph_app(ROOTMAIL_GRAPH_TENANT_ID="tenant-0001")
+    rootmail = await start_graph_app(ROOTMAIL_GRAPH_TENANT_ID=TENANT_ID)
     alias = await owned_alias(rootmail)
     await subscribed(rootmail)
     message = rootmail.aws_mail(alias)
 
-    rootmail.graph.tenant_id = "another-tenant"
+    rootmail.graph.tenant_id = "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f"  # another tenant
     await rootmail.graph.notify(message, ALIAS_BOX)
-    rootmail.graph.tenant_id = "tenant-0001"
+    rootmail.graph.tenant_id = TENANT_ID
     await asyncio.sleep(0.2)
 
     assert rootmail.source.rejected == 1 and await rootmail.store.count_mails() == 0

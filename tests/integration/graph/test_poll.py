@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.model import MailState
 from mail.graph.routes import NOTIFICATIONS_PATH
 from tests.fakes import teams
-from tests.fakes.graph.harness import fake_graph, graph_port, start_graph_app  # noqa: F401
+from tests.fakes.graph.harness import ALIAS_BOX, fake_graph, graph_port, start_graph_app  # noqa: F401
 from tests.integration.graph.test_catchup import delta_done, posts_about
 from tests.integration.graph.test_notifications import owned_alias
 
@@ -29,7 +29,8 @@ async def test_polling_mode_forwards_mail_without_any_subscription(start_graph_a
 async def test_readiness_reports_a_graph_that_keeps_failing(start_graph_app):
     rootmail = await start_graph_app("graph-poll", ROOTMAIL_GRAPH_PUBLIC_URL="")
     await delta_done(rootmail)
-    rootmail.graph.fail(403, times=1, path="/delta")
+    box = rootmail.graph.mailbox(ALIAS_BOX)  # access to the mailbox withdrawn: every call to it refused from now on
+    rootmail.graph.fail(403, times=1000, path=f"/users/{box.id}/")
 
     rootmail.source.request_delta()
 

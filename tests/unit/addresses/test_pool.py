@@ -30,3 +30,13 @@ def test_exchange_alias_limit_is_enforced():
     with pytest.raises(PoolConfigError, match="400"):
         parse_pool({"mailboxes": [{"address": "box@example.com",
                                    "aliases": {"pattern": "a{n:04d}@example.com", "from": 1, "to": 401}}]})
+
+
+def test_a_mailbox_may_say_how_graph_knows_it_by_object_id_or_upn():
+    pool = parse_pool({"mailboxes": [
+        {"address": "box@example.com", "strategy": "plus", "graph_id": "5F1D2C3B-4A59-4687-9A0B-1C2D3E4F5A6B"},
+        {"address": "box2@example.com", "strategy": "plus", "graph_id": "box2@contoso.onmicrosoft.com"},
+        {"address": "box3@example.com", "strategy": "plus"}]})
+    assert [m.graph_id for m, _ in pool] == ["5F1D2C3B-4A59-4687-9A0B-1C2D3E4F5A6B", "box2@contoso.onmicrosoft.com", ""]
+    with pytest.raises(PoolConfigError, match="graph_id 'Shared Box' is neither an object id"):
+        parse_pool({"mailboxes": [{"address": "box@example.com", "strategy": "plus", "graph_id": "Shared Box"}]})

@@ -5,6 +5,8 @@ import pytest
 
 from settings import SettingsError, load_settings
 
+TENANT, CLIENT = "11111111-2222-3333-4444-555555555555", "22222222-3333-4444-5555-666666666666"
+
 
 def test_graph_poll_needs_no_public_url_and_defaults_to_the_global_graph():
     settings = load_settings({"ROOTMAIL_MAIL_SOURCE": "graph-poll"})
@@ -34,13 +36,13 @@ def test_a_secret_or_certificate_needs_tenant_and_client_and_not_both(tmp_path):
     assert len(error.value.problems) == 3 and "s3cr3t" not in str(error.value)
     pem = tmp_path / "graph.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\n")
-    settings = load_settings({"ROOTMAIL_MAIL_SOURCE": "graph-poll", "ROOTMAIL_GRAPH_TENANT_ID": "t",
-                              "ROOTMAIL_GRAPH_CLIENT_ID": "c", "ROOTMAIL_GRAPH_CERTIFICATE": str(pem)})
+    settings = load_settings({"ROOTMAIL_MAIL_SOURCE": "graph-poll", "ROOTMAIL_GRAPH_TENANT_ID": TENANT,
+                              "ROOTMAIL_GRAPH_CLIENT_ID": CLIENT, "ROOTMAIL_GRAPH_CERTIFICATE": str(pem)})
     assert settings.graph_certificate == pem
 
 
 def test_the_graph_secret_never_appears_in_the_settings_repr():
-    settings = load_settings({"ROOTMAIL_GRAPH_TENANT_ID": "t", "ROOTMAIL_GRAPH_CLIENT_ID": "c",
+    settings = load_settings({"ROOTMAIL_GRAPH_TENANT_ID": TENANT, "ROOTMAIL_GRAPH_CLIENT_ID": CLIENT,
                               "ROOTMAIL_GRAPH_CLIENT_SECRET": "gr4ph-s3cret"})
     assert "gr4ph-s3cret" not in repr(settings)
 
@@ -75,8 +77,9 @@ async def test_the_credential_is_a_secret_a_certificate_or_the_managed_identity(
     from mail.graph.client import credential_from
 
     pem = _self_signed_pem(tmp_path / "graph.pem")
-    made = [credential_from("tenant", "client", "s3cr3t", None), credential_from("tenant", "client", "", pem),
-            credential_from("", "", "", None)]
+    authority = "login.microsoftonline.com"
+    made = [credential_from(TENANT, CLIENT, "s3cr3t", None, authority),
+            credential_from(TENANT, CLIENT, "", pem, authority), credential_from("", "", "", None, authority)]
     try:
         assert [type(c) for c in made] == [ClientSecretCredential, CertificateCredential, DefaultAzureCredential]
     finally:
@@ -95,3 +98,18 @@ def test_the_graph_config_follows_the_mode():
     assert notified.notifications and notified.delta_every.total_seconds() == 300
     assert notified.subscription_lifetime.total_seconds() == 10080 * 60
     assert not polled.notifications and polled.delta_every.total_seconds() == 30
+
+
+@pytest.mark.parametrize("name", ["ROOTMAIL_GRAPH_TENANT_ID", "ROOTMAIL_GRAPH_CLIENT_ID"])
+@pytest.mark.parametrize("value", ["contoso.onmicrosoft.com", "contoso", "11111111-2222-3333-4444-55555555555"])
+def test_graph_tenant_and_client_ids_must_be_guids(name, value):
+    with pytest.raises(SettingsError, match=f"{name}=.*a GUID such as") as refused:
+        load_settings({"ROOTMAIL_MAIL_SOURCE": "graph-poll", name: value})
+    assert len(refused.value.problems) == 1
+    if name == "ROOTMAIL_GRAPH_TENANT_ID":
+        assert "directory (tenant) ID" in str(refused.value) and "domain name" in str(refused.value)
+
+
+def test_a_guid_tenant_id_is_kept_lower_cased():
+    settings = load_settings({"ROOTMAIL_GRAPH_TENANT_ID": TENANT.upper(), "ROOTMAIL_GRAPH_CLIENT_ID": CLIENT})
+    assert settings.graph_tenant_id == TENANT and settings.graph_client_id == CLIENT
