@@ -2,25 +2,17 @@
 makes? Nothing is changed in AWS. Each probe says what it saw and, when it failed, the exact fix."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, CredentialRetrievalError
 
 from aws.credentials import WEB_IDENTITY, RoleAccess, RoleSession, TokenSource
+from core.probe import Probe
 
 SESSION_NAME = "rootmail-doctor"  # CloudTrail shows the doctor's calls under this session name
 ACCOUNT_SERVICE = "account.amazonaws.com"
 _CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "max_attempts": 2})
-
-
-@dataclass(frozen=True)
-class Probe:
-    check: str
-    ok: bool | None  # None: not probed, and `detail` says why
-    detail: str
-    fix: str = ""
 
 
 class _Stop(Exception):

@@ -153,17 +153,21 @@ class GraphMail:
         page = await self.client.json(mailbox, f"listing the {folder} messages", request)
         return DeltaPage(page.get("value") or [], page.get("@odata.nextLink"))
 
-    async def folder_id(self, mailbox: str, name: str) -> str:
-        """The id of the top-level folder called `name`, created when missing."""
+    async def find_folder(self, mailbox: str, name: str) -> str | None:
+        """The id of the top-level folder called `name`, or None when there is none."""
         folders = self._user(mailbox).mail_folders
         escaped = name.replace("'", "''")
         query = MailFoldersRequestBuilder.MailFoldersRequestBuilderGetQueryParameters(
             filter=f"displayName eq '{escaped}'", select=["id", "displayName"])
+        found = await self.client.call(mailbox, f"finding the folder {name!r}", lambda: folders.get(_config(query, [])))
+        return found.value[0].id if found and found.value else None
+
+    async def folder_id(self, mailbox: str, name: str) -> str:
+        """The id of the top-level folder called `name`, created when missing."""
+        folders = self._user(mailbox).mail_folders
         for _ in range(2):
-            found = await self.client.call(mailbox, f"finding the folder {name!r}",
-                                           lambda: folders.get(_config(query, [])))
-            if found and found.value:
-                return found.value[0].id
+            if found := await self.find_folder(mailbox, name):
+                return found
             try:
                 created = await self.client.call(mailbox, f"creating the folder {name!r}",
                                                  lambda: folders.post(MailFolder(display_name=name)))

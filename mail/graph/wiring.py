@@ -55,7 +55,7 @@ class GraphConfig:
                    s.graph_certificate, s.graph_authority, s.graph_scope, poll)
 
 
-def _mailboxes(pool: list[tuple[Mailbox, list[str]]], wanted: tuple[str, ...]) -> list[Mailbox]:
+def configured_mailboxes(pool: list[tuple[Mailbox, list[str]]], wanted: tuple[str, ...]) -> list[Mailbox]:
     known = {m.address: m for m, _ in pool}
     unknown = [w for w in wanted if w not in known]
     if unknown:
@@ -71,7 +71,7 @@ async def open_graph_source(config: GraphConfig, store: Store, clock: Clock, poo
                             on_unresolved: Report | None = None) -> AsyncIterator[GraphMailSource]:
     """`credential` (an azure.core AsyncTokenCredential) may be injected; otherwise built from the config and
     closed at the end."""
-    mailboxes = _mailboxes(pool, config.mailboxes)
+    mailboxes = configured_mailboxes(pool, config.mailboxes)
     async with AsyncExitStack() as stack:
         if credential is None:
             credential = credential_from(config.tenant_id, config.client_id, config.client_secret, config.certificate,

@@ -23,6 +23,14 @@ from tests.fakes.jwks import LOGIN, ClientApp, FakeTenant, entra_error
 BOT_APP_ID = "9b5c3f3e-0000-4000-8000-000000000001"
 BOT_SECRET = "bot-secret-for-tests-only"
 ENTRA = re.compile(re.escape(LOGIN) + r"/(?P<tenant>[^/?]+)/(?P<path>[^?]*)")
+# MSAL asks which hosts are one cloud before it uses a cached token (msal/application.py _get_instance_metadata: GET
+# https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=...; the answer's
+# "metadata" lists alias groups). Entra answers the public cloud's group; a refused discovery fails every token.
+INSTANCE_DISCOVERY = {"tenant_discovery_endpoint": f"{LOGIN}/common/v2.0/.well-known/openid-configuration",
+                      "api-version": "1.1", "metadata": [{
+                          "preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net",
+                          "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com",
+                                      "sts.windows.net"]}]}
 LOOPBACK = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]")
 
 
@@ -51,6 +59,8 @@ class MicrosoftLogin:
         """What Entra answers at `url`."""
         self.calls.append(f"{method} {url}")
         match = ENTRA.match(url)
+        if method == "GET" and match and match["tenant"] == "common" and match["path"] == "discovery/instance":
+            return 200, INSTANCE_DISCOVERY
         segment = match["tenant"] if match else url
         tenant = self.tenant(segment)
         if tenant is None:

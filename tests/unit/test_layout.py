@@ -17,7 +17,7 @@ import pytest
 from tests.paths import ROOT
 
 APP_PACKAGES = ("core", "storage", "mail", "cards", "bot", "api", "aws", "crypto", "obs", "wiring", "settings",
-                "manifest", "scripts")
+                "manifest", "scripts", "doctor")
 FIRST_PARTY = APP_PACKAGES + ("app", "logs", "tests", "bench")
 
 # package -> the first-party packages it may import (itself always allowed); the architecture notes' table

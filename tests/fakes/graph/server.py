@@ -128,6 +128,8 @@ class FakeGraph(Subscriptions, MailApi):
     groups: dict[str, set[str]] = field(default_factory=dict)  # group id -> member object ids, nesting resolved
     people: set[str] = field(default_factory=set)  # object ids of the directory's users (checkMemberGroups)
     filtered_delta_cap: int = FILTERED_DELTA_CAP
+    # path pattern (re.search) -> what the app lacks: answered 403 every time, with the code the service area uses
+    denied: dict[str, str] = field(default_factory=dict)
     update_extras: tuple[str, ...] = ()  # what else an updated delta entry carries (mailapi.py)
 
     def app(self) -> web.Application:
@@ -228,7 +230,11 @@ class FakeGraph(Subscriptions, MailApi):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
             code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
             return error(fault.status, code, "injected fault", headers)
+        if refusal := self._denied(call):
+            return refusal
         parts = call.tail.split("/")
+        if parts[0] == "groups" and len(parts) == 2 and call.method == "GET":
+            return self._group(parts[1].lower())
         if parts[0] == "subscriptions":
             return await self._subscriptions(call, parts[1:])
         if parts == ["users"] and call.method == "GET":
@@ -258,6 +264,26 @@ class FakeGraph(Subscriptions, MailApi):
             return self._mail(call, mailbox, parts[2:])
         finally:
             self.in_flight[mailbox.id] -= 1
+
+    def _denied(self, call: Call) -> web.Response | None:
+        """A permission the app was not granted: 403 (microsoft-graph-docs-contrib concepts/resolve-auth-errors.md,
+        "most of which generate a 403 error"). Directory resources answer Authorization_RequestDenied "Insufficient
+        privileges to complete the operation." (MicrosoftDocs/SupportArticles-docs support/entra/entra-id/
+        app-integration/troubleshoot-authorization-requestdenied-graph-api.md); Outlook's answer ErrorAccessDenied
+        "Access is denied. Check credentials and try again." — not in Microsoft's docs, but the body many public
+        projects record from Graph for a mailbox outside the app's Exchange scope or without Mail permissions."""
+        pattern = next((p for p in self.denied if re.search(p, call.path)), None)
+        if pattern is None:
+            return None
+        if "/users/" in call.path and ("/mailFolders" in call.path or "/messages" in call.path):
+            return error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        return error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+    def _group(self, group_id: str) -> web.Response:
+        """GET /groups/{id} (api-reference/v1.0/api/group-get.md): the group, or 404 for an id no group has."""
+        if group_id not in self.groups:
+            return directory.no_such_user(group_id)
+        return web.json_response({"id": group_id, "displayName": f"Group {group_id[:8]}"})
 
     def _check_member_groups(self, object_id: str, body: dict) -> web.Response:
         """user: checkMemberGroups: which of the given groups (at most 20) the user is in, transitively

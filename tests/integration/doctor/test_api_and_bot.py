@@ -33,19 +33,20 @@ def api_env(tenant: FakeTenant, metadata_url: str | None = None) -> dict[str, st
 
 async def test_reachable_metadata_and_keys_pass(diagnose, entra):
     found = await diagnose(("api",), **api_env(entra))
-    assert [f.status for f in found.of("api")] == [PASSED, PASSED], found.text()
+    assert [f.status for f in found.of("api")] == [PASSED] * 4, found.text()  # v2.0 and v1.0: metadata, keys
 
 
 async def test_unreachable_metadata_fails_with_the_settings_to_check(diagnose, entra):
-    found = await diagnose(("api",), **api_env(entra, f"http://127.0.0.1:{closed_port()}/x/.well-known/openid"))
-    [finding] = found.of("api")
-    assert finding.status == FAILED and "ClientConnectorError" in finding.detail
+    dead = f"http://127.0.0.1:{closed_port()}/{entra.tenant_id}/v2.0/.well-known/openid-configuration"
+    found = await diagnose(("api",), **api_env(entra, dead))
+    assert [f.status for f in found.of("api")] == [FAILED, FAILED]
+    assert all("ClientConnectorError" in f.detail for f in found.of("api"))
 
 
 async def test_metadata_of_another_tenant_fails(diagnose, entra, aiohttp_server):
     other = await serving(aiohttp_server, FakeTenant(tenant_id="0f0e0d0c-0b0a-4909-8807-060504030201"))
     found = await diagnose(("api",), **(api_env(entra) | {"ROOTMAIL_API_METADATA_URL": other.metadata_url}))
-    finding = found.one("api", "the metadata is this tenant's")
+    finding = found.one("api", "the v2.0 metadata is this tenant's")
     assert finding.status == FAILED and "ROOTMAIL_API_TENANT_ID" in finding.fix
 
 
@@ -93,3 +94,23 @@ async def test_a_plain_http_public_url_fails(diagnose, tmp_path):
 async def test_without_an_app_id_the_bot_checks_are_skipped(diagnose):
     found = await diagnose(("bot",))
     assert [f.status for f in found.of("bot")] == [SKIPPED]
+
+
+def real_bot(microsoft, secret: str) -> dict[str, str]:
+    from tests.fakes.login import BOT_APP_ID
+    return {"MicrosoftAppId": BOT_APP_ID, "MicrosoftAppPassword": secret, "MicrosoftAppType": "SingleTenant",
+            "MicrosoftAppTenantId": microsoft.tenants[0].tenant_id}
+
+
+async def test_the_bot_token_comes_from_entra_through_botbuilders_own_credentials(diagnose, microsoft, tmp_path):
+    from tests.fakes.login import BOT_SECRET
+    found = await diagnose(("bot",), {"package": tmp_path / "none.zip"}, **real_bot(microsoft, BOT_SECRET))
+    assert found.one("bot", "a Bot Framework token").status == PASSED, found.text()
+    assert any(call.startswith("POST") and microsoft.tenants[0].tenant_id in call for call in microsoft.calls)
+
+
+async def test_a_wrong_secret_is_refused_by_entra_and_the_fix_names_the_setting(diagnose, microsoft, tmp_path):
+    found = await diagnose(("bot",), {"package": tmp_path / "none.zip"}, **real_bot(microsoft, "not-the-secret"))
+    token = found.one("bot", "a Bot Framework token")
+    assert token.status == FAILED and "AADSTS7000215" in token.detail and "MicrosoftAppPassword" in token.fix
+    assert "not-the-secret" not in found.text()
