@@ -2,7 +2,7 @@
 
 Redaction hides codes and links when a mail is stored; this guard does not trust that it always did. Every post and
 card update of mail passes here (core.delivery.courier, core.intake.reveal) with the mails it carries: each sealed
-secret is opened, and a card containing the code (also spread as "482 913"), the link, one of its query values or any
+secret is opened, and a card containing the code (also spread as "482 913" or over lines), the link, one of its query values or any
 12 characters in a row of a long one (a hard-wrapped tail) is redacted before it goes, and the event is logged by mail
 key, never with the value. Only the 1:1 Reveal card, which exists to carry the secret, does not pass here.
 """
@@ -15,15 +15,15 @@ from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 from core.intake.inspection import secret_context
-from core.intake.secret_finder import LINK
+from core.intake.secret_finder import LINK, SPREAD
 from core.intake.secrets_box import SecretBox, SecretUnreadable
 from core.model import InboundMail
 
 logger = logging.getLogger(__name__)
 
 HIDDEN = "[hidden]"
-WINDOW = 12  # this many characters in a row of a link's query value count as a part of it
-SHORT_VALUE = 6  # query values at least this long are forbidden whole
+WINDOW = 12  # this many characters in a row of a link's query value count as a part of it; shorter values
+# ("type=RootUser") are the page's parameters, not its secret
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,13 @@ class LeakGuard:
         if not value:
             return None
         if mail.secret_kind != LINK:  # a code, also with single spaces or hyphens between its characters
-            return _Forbidden((re.compile(r"[ \t-]?".join(map(re.escape, value))),), frozenset())
+            return _Forbidden((re.compile(SPREAD.join(map(re.escape, value))),), frozenset())
         whole = [re.compile(re.escape(value))]
         windows: set[str] = set()
         for _, part in parse_qsl(_query(value), keep_blank_values=True):
-            if len(part) >= SHORT_VALUE:
-                whole.append(re.compile(re.escape(part)))
+            if len(part) < WINDOW or part.lower() == mail.address.lower():  # the card names its address anyway
+                continue
+            whole.append(re.compile(re.escape(part)))
             windows.update(part[i:i + WINDOW] for i in range(len(part) - WINDOW + 1))
         return _Forbidden(tuple(whole), frozenset(windows))
 

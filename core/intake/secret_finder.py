@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 CODE, LINK = "code", "link"
+SPREAD = r"(?:[ \t-]|\r?\n)?"  # what may stand between the characters of a code that is still readable as one
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,11 @@ def code_spans(text: str) -> list[tuple[int, int]]:
 
 
 def occurrences(secret: Secret, text: str) -> list[tuple[int, int]]:
-    """Every place the secret's value stands in the text, a code also with single spaces or hyphens between its
-    characters ("482 913", "4-8-2-9-1-3")."""
+    """Every place the secret's value stands in the text, a code also with a space, hyphen or line break between its
+    characters ("482 913", "4-8-2-9-1-3", one character per line)."""
     if not secret.value:
         return []
     if secret.kind == LINK:
         return [m.span() for m in re.finditer(re.escape(secret.value), text)]
-    spread = r"[ \t-]?".join(re.escape(c) for c in secret.value)  # no word boundaries: "x482913" shows it as well
+    spread = SPREAD.join(re.escape(c) for c in secret.value)  # no word boundaries: "x482913" shows it as well
     return [m.span() for m in re.finditer(spread, text)]
