@@ -112,3 +112,20 @@ def test_real_samples_keep_their_secrets_in_html_only_or_behind_a_sender():
     assert reset.secret.kind == LINK and "resetpassword?type=RootUser&token=" in reset.secret.value
     assert recovery.rule.kind == "mfa_recovery" and recovery.secret.value.startswith("https://signin.aws.amazon.com/")
     assert inspector.seal(recovery, "ctx", now) is not None
+
+
+def test_the_readme_table_lists_every_kind_with_an_example_that_files_as_that_kind():
+    from core.intake.aws_mail_rules import OTHER, RULES
+    from tests.paths import ROOT
+
+    section = (ROOT / "README.md").read_text().split("## Root mail protection", 1)[1].split("\n\n**The corpus.**")[0]
+    rows = {cells[1].strip(): cells[3].strip() for line in section.splitlines() if line.startswith("| ")
+            for cells in [line.replace("\\|", "\u2502").split("|")] if len(cells) > 4}
+    for rule in (*RULES, OTHER):
+        title = "Other" if rule is OTHER else rule.title
+        assert title in rows, f"README's table lacks {title}"
+        for example in rows[title].split(" \u00b7 "):
+            if example.startswith("("):
+                continue
+            subject, _, sender = example.replace("\u2502", "|").partition(" (from ")
+            assert classify(subject, "", sender=sender.rstrip(")")).kind == rule.kind, example
