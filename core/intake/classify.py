@@ -20,7 +20,8 @@ def classify(subject: str, text: str, rules: Iterable[Rule] = RULES, sender: str
     subject, head = subject[:MAX_SUBJECT_CHARS], text[:BODY_CHARS]
     for field, value in (("sender", address), ("subject", subject), ("body", head)):
         for rule in rules:
-            if value and any(_pattern(p).search(value) for p in getattr(rule, field)):
+            patterns = getattr(rule, field)
+            if value and patterns and _any_of(patterns).search(value):
                 return rule
     return OTHER
 
@@ -55,3 +56,9 @@ def extract(rule: Rule, subject: str, text: str, links: Iterable[str] = ()) -> S
 @lru_cache(maxsize=512)
 def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One search for a rule's patterns of one field."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
