@@ -6,6 +6,7 @@ from typing import Sequence
 from cards import text as t
 from cards.address import lookup_action, retired_warning
 from cards.elements import Element, card, container, facts, heading, line, note, text
+from cards.mail_account import account_lines, link_account_action
 from cards.protection import kind_block, reveal_action, secret_block
 from core.model import AddressState, InboundMail, RootAddress
 from core.intake.reveal import Revealed
@@ -28,10 +29,11 @@ def mail_card(mail: InboundMail, record: RootAddress | None, reveals: Sequence[R
         line(("Received", 10), mail.received_at, isSubtle=True, size="Small", spacing="None"),
         *([kind_block(mail)] if mail.verdict else []),  # mail recorded before classification has no kind
         facts(_facts(mail, record)),
+        *account_lines(mail, record),
         *secret_block(mail, reveals),
         container([text(mail.preview or "(no text)", t.PREVIEW, multiline=True)], style="emphasis"),
     ]
-    return card(body, [*reveal_action(mail), lookup_action(mail.address)])
+    return card(body, [*reveal_action(mail), *link_account_action(mail, record), lookup_action(mail.address)])
 
 
 def _facts(mail: InboundMail, record: RootAddress | None) -> list[tuple[str, object, int]]:

@@ -111,6 +111,9 @@ class InboundMail:
     posted_to: str = ""  # the conversation the card was posted in
     posting_since: datetime | None = None  # set just before a post, cleared once its outcome is recorded
     digest: str = ""  # id of the digest post that carried this mail; "" when it got a card of its own
+    account_id: str = ""  # the AWS account id a verified mail names (core.intake.account_ids); "" if none
+    fingerprint: str = ""  # sender verdict and content, hashed: a second mail with this Message-ID is compared on it
+    duplicate_of: str = ""  # key of an earlier mail with the same Message-ID whose verdict or content differed
     etag: str | None = field(default=None, compare=False)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from core.intake.sender_trust import DEFAULT_AWS_DOMAINS
+from core.intake.aws_domains import DEFAULT_SENDER_DOMAINS
 from settings import parse as p
 from settings.clouds import CLOUDS
 
@@ -156,8 +156,9 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "authserv-id(s) your receiving mail boundary writes in Authentication-Results; only the topmost header, and "
      "only if it carries one of these, is trusted. `exchange-online` trusts Exchange Online's header, which has "
      "no id. The default matches the demo mail only.", "mx.example.com"),
-    ("ROOTMAIL_AWS_SENDER_DOMAINS", "aws_sender_domains", ",".join(DEFAULT_AWS_DOMAINS), p.domains, False,
-     "Domains (and their subdomains) AWS sends root mail from; mail from anywhere else is quarantined.",
+    ("ROOTMAIL_AWS_SENDER_DOMAINS", "aws_sender_domains", ",".join(DEFAULT_SENDER_DOMAINS), p.domains, False,
+     "Domains (and their subdomains) AWS sends root mail from (core/intake/aws_domains.py names the source of "
+     "each); mail from anywhere else is quarantined.",
      "amazon.com,signin.aws"),
     ("ROOTMAIL_REVEAL_MINUTES", "reveal_minutes", "15", p.int_between(1, 1440), False,
      "How long after arrival a code or reset link can be revealed; then its sealed copy is wiped.", "10"),

@@ -18,6 +18,7 @@ from cards.pool import aliases_missing_card, mailboxes_unresolved_card
 from cards.protection import quarantine_card
 from core.delivery.forwarding import Forwarder
 from core.delivery.lanes import LaneSettings
+from core.intake.leak_guard import LeakGuard
 from core.model import Mailbox
 from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed
@@ -38,7 +39,8 @@ def forwarder_ctx(clock: Clock):
                              shared=(Window(settings.teams_app_rps, 1.0),) if settings.teams_app_rps else ())
         forwarder = Forwarder(app[STORE], app[POSTER], clock, cards.mail_card, settings.instance_id,
                               settings.admin_conversation or None, quarantine=quarantine_card,
-                              cards=MailCards(cards.mail_card, quarantine_card), lanes=lanes, metrics=app[TELEMETRY])
+                              cards=MailCards(cards.mail_card, quarantine_card), lanes=lanes, metrics=app[TELEMETRY],
+                              guard=LeakGuard(app[INSPECTOR].box))
         app[FORWARDER] = forwarder
         app[TELEMETRY].gauge("queue_depth", lambda: forwarder.lanes.queued + forwarder.lanes.in_flight,
                              "Mails waiting in this instance's lanes or being posted")

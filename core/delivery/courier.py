@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol
 
 from core import metrics as m
 from core.errors import Conflict, NotFound, StoreUnavailable
+from core.intake.leak_guard import LeakGuard
 from core.delivery.lanes import Delivery, Sent
 from core.metrics import Metrics, NoMetrics
 from core.model import AuditEvent, InboundMail, MailState
@@ -50,6 +51,7 @@ class Courier:
     settled: Callable[[InboundMail], object] | None = None
     metrics: Metrics = NoMetrics()
     next_retry: Any = None  # the earliest retry this courier scheduled (a datetime), for the forwarder's sleep
+    guard: LeakGuard = LeakGuard(None)  # the last check that no card carries a sealed secret (core.intake.leak_guard)
 
     async def send(self, batch: list[Delivery]) -> Sent:
         """Post `batch` (one mail, or a digest's worth) to its conversation; say what went back and any pause."""
@@ -64,6 +66,7 @@ class Courier:
             leftover += marked[len(carried):]
             marked = carried
         target = marked[0].target
+        card = self.guard.clean(card, [d.mail for d in marked])
         summary = marked[0].mail.subject if len(marked) == 1 else f"{len(marked)} AWS root mails"
         started = time.perf_counter()
         try:

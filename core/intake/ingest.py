@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from core.intake.inspection import Inspection, Inspector, secret_context, uninspected
-from core.model import InboundMail, MailState
+from core.model import AuditEvent, InboundMail, MailState
 from core.ports import Clock, Store
 from core.intake.parsed import ParsedMail
 from core.intake.redact import redact
@@ -14,6 +16,7 @@ from core.addresses.rules import normalize_address
 logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 600
+DUPLICATE_NOTE = " It reuses the Message-ID of an earlier mail with another sender check or content."
 
 
 def dedupe_key(message_id: str, address: str) -> str:
@@ -40,27 +43,74 @@ async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[
     """Record the mail once per distinct recipient; returns the records that were new.
 
     The inspector classifies the mail, verifies its sender and seals its code or link. Without one, no mail
-    verifies: it is recorded as unverified and goes to the admins' quarantine, never to a channel."""
+    verifies: it is recorded as unverified and goes to the admins' quarantine, never to a channel.
+
+    A second mail with a known Message-ID is the same mail delivered again when its sender verdict and content match
+    the first: ignored. When they differ it is not: a forged mail sent first with the Message-ID of the real one would
+    otherwise make RootMail drop the real one. Such a mail is recorded under a key of its own (duplicate_of names the
+    first), audited and posted like any mail, its card saying so."""
     now = clock()
     inspector = inspector or Inspector()
     inspection = _inspect(inspector, mail)
-    subject, preview = redact(mail.subject[:1000]), safe_preview(mail.text)
+    shown = _Shown(redact(mail.subject[:1000]), safe_preview(mail.text), fingerprint(mail, inspection))
     new: list[InboundMail] = []
     for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
         key = dedupe_key(mail.message_id, address)
-        sealed = inspector.seal(inspection, secret_context(key), now)
-        record = InboundMail(
-            key=key, message_id=mail.message_id, address=address,
-            sender=mail.sender, subject=subject, received_at=now, preview=preview,
-            state=MailState.RECEIVED, size=mail.size, next_attempt_at=now,
-            kind=inspection.rule.kind, severity=inspection.rule.severity, verdict=inspection.verdict_name,
-            verdict_reason=inspection.verdict.reason[:500], secret=sealed.value if sealed else "",
-            secret_kind=sealed.kind if sealed else "", secret_expires_at=sealed.expires_at if sealed else None)
+        record = _record(inspector, inspection, mail, shown, key, address, now)
         if await store.record_mail(record):
             new.append(record)
-        else:
-            logger.info("duplicate mail ignored", extra={"mail_key": record.key})
+            continue
+        earlier = await store.get_mail(key)
+        if earlier is None or not _differs(earlier, record):
+            logger.info("duplicate mail ignored", extra={"mail_key": key})
+            continue
+        variant = _record(inspector, inspection, mail, shown, dedupe_key(f"{mail.message_id}#{shown.fingerprint}",
+                                                                          address), address, now, duplicate_of=key)
+        if not await store.record_mail(variant):
+            logger.info("duplicate mail ignored", extra={"mail_key": variant.key})
+            continue
+        new.append(variant)
+        await store.append_audit(AuditEvent(now, "rootmail", "duplicate-message-id", address, {
+            "mail": variant.key, "first": key, "verdict": variant.verdict, "first_verdict": earlier.verdict,
+            "sender": mail.sender[:200], "first_sender": earlier.sender[:200]}))
+        logger.warning("a mail reused a known Message-ID with another sender verdict or content; recorded and reported",
+                       extra={"mail_key": variant.key, "duplicate_of": key, "verdict": variant.verdict})
     return new
+
+
+@dataclass(frozen=True)
+class _Shown:
+    subject: str
+    preview: str
+    fingerprint: str
+
+
+def fingerprint(mail: ParsedMail, inspection: Inspection) -> str:
+    """The sender verdict and what the mail says, hashed: equal for the same mail delivered twice."""
+    content = "\n".join((inspection.verdict_name, mail.sender, mail.subject, mail.text))
+    return hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _differs(earlier: InboundMail, record: InboundMail) -> bool:
+    if earlier.verdict != record.verdict:
+        return True
+    if earlier.fingerprint:
+        return earlier.fingerprint != record.fingerprint
+    return earlier.sender != record.sender or earlier.subject != record.subject  # recorded before fingerprints
+
+
+def _record(inspector: Inspector, inspection: Inspection, mail: ParsedMail, shown: _Shown, key: str, address: str,
+            now: datetime, duplicate_of: str = "") -> InboundMail:
+    sealed = inspector.seal(inspection, secret_context(key), now)
+    return InboundMail(
+        key=key, message_id=mail.message_id, address=address,
+        sender=mail.sender, subject=shown.subject, received_at=now, preview=shown.preview,
+        state=MailState.RECEIVED, size=mail.size, next_attempt_at=now,
+        kind=inspection.rule.kind, severity=inspection.severity, verdict=inspection.verdict_name,
+        verdict_reason=(inspection.verdict.reason + (DUPLICATE_NOTE if duplicate_of else ""))[:500],
+        secret=sealed.value if sealed else "",
+        secret_kind=sealed.kind if sealed else "", secret_expires_at=sealed.expires_at if sealed else None,
+        account_id=inspection.account_id, fingerprint=shown.fingerprint, duplicate_of=duplicate_of)
 
 
 def _inspect(inspector: Inspector, mail: ParsedMail) -> Inspection:

@@ -5,8 +5,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core.intake.account_ids import account_id_in
 from core.intake.aws_mail_rules import OTHER, Rule
-from core.intake.classify import Secret, classify, extract
+from core.intake.classify import Secret, classify, extract, severity
 from core.intake.parsed import ParsedMail
 from core.intake.secrets_box import SecretBox
 from core.intake.sender_trust import TrustPolicy, Verdict, verify_sender
@@ -22,6 +23,12 @@ class Inspection:
     rule: Rule
     verdict: Verdict
     secret: Secret | None = field(default=None, repr=False)
+    severity: str = ""  # the rule's, or higher when the body says the account is compromised, suspended or at risk
+    account_id: str = ""  # the AWS account id a verified mail names
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", self.rule.severity)
 
     @property
     def verdict_name(self) -> str:
@@ -46,11 +53,13 @@ class Inspector:
     reveal_window: timedelta = DEFAULT_REVEAL_WINDOW
 
     def inspect(self, mail: ParsedMail) -> Inspection:
-        rule = classify(mail.subject, mail.text)
+        rule = classify(mail.subject, mail.text, sender=mail.sender)
+        level = severity(rule, mail.text)
         verdict = verify_sender(mail.headers, mail.sender, self.trust)
         if not verdict.verified:
-            return Inspection(rule, verdict)
-        return Inspection(rule, verdict, extract(rule, mail.subject, mail.text, mail.links))
+            return Inspection(rule, verdict, severity=level)
+        return Inspection(rule, verdict, extract(rule, mail.subject, mail.text, mail.links), level,
+                          account_id_in(mail.subject, mail.text) or "")
 
     def seal(self, inspection: Inspection, context: str, now: datetime) -> Sealed | None:
         """The secret sealed for one stored mail (the context binds it there), or None."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from core.intake.aws_domains import OWNED, owned_by_aws
+
 # Letters from other scripts (and digits) that render like Latin ones; enough for the usual phishing kits.
 _CONFUSABLES = str.maketrans({
     "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0443": "y", "\u0445": "x",
@@ -27,7 +29,11 @@ def skeleton(domain: str) -> str:
 
 
 def lookalike_of(domain: str, genuine: tuple[str, ...]) -> str | None:
-    """The genuine domain this one imitates, or None. Call only for domains that are not genuine."""
+    """The genuine domain this one imitates, or None. A domain AWS owns (core.intake.aws_domains) imitates nothing:
+    signup.aws is two letters from signin.aws and marketplace.aws carries the brand, and both are AWS's."""
+    if owned_by_aws(domain, genuine):
+        return None
+    genuine = tuple(dict.fromkeys((*genuine, *OWNED)))
     shape = skeleton(domain)
     for real in genuine:
         real_shape = skeleton(real)

@@ -1,23 +1,25 @@
-"""Hiding what must never reach a channel in clear: links, one-time codes and secret-looking tokens."""
+"""Hiding what must never reach a channel in clear: links, one-time codes and secret-looking tokens.
+
+First every place core.intake.secret_finder points at, with the patterns extraction takes secrets with (hard-wrapped
+links with their tails, every code candidate, every occurrence of what an extractor would take), so redaction never
+shows what extraction would seal; then the broader heuristics below for codes and tokens in any other wording.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 
 from core.intake.parsed import ParsedMail
+from core.intake.secret_finder import EXTRACTORS, LINK, code_spans, links, occurrences
 
 LINK_HIDDEN = "[link hidden]"
 CODE_HIDDEN = "[code hidden]"
-
-# Every http(s) link, up to whitespace or a character that cannot be part of a bare URL in text.
-_LINK = re.compile(r"(?i)\bhttps?://[^\s<>\"'`]+")
-_LINK_TAIL = ".,;:!?)]}*'\""
 
 # "Verification code: 1234", "Your AWS verification code is 123456", "PIN 1234", "code:\n\n A7K2QZ".
 # The candidate must look like a code: digits (optionally 123 456 / 123-456), or upper-case letters
 # and digits, or mixed letters with at least one digit; plain lower-case words ("code expires") are not codes.
 _CODE_CONTEXT = re.compile(
-    r"(?i)\b(?:codes?|passcode|pin|otp|one[- ]time (?:password|passcode|pin)|password|token)"
+    r"(?i)(?<!\[)\b(?:codes?|passcode|pin|otp|one[- ]time (?:password|passcode|pin)|password|token)"
     r"(?P<glue>(?:\s++(?:is|was|will be))?+\s*+[:=#-]?\s*+)"  # possessive: no backtracking on long blanks
     r"(?-i:(?P<code>\d{3}[ -]\d{3}(?!\w)|[A-Za-z0-9]{4,10}(?![\w@-])))")
 # Words before "code" that make it something else than a secret (an error or postal code, for example).
@@ -45,7 +47,7 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 
 def redact(text: str) -> str:
     """The text with links, one-time codes and secret-looking tokens replaced by placeholders."""
-    text = _LINK.sub(_hide_link, text)
+    text = _hide_spans(text, _secret_spans(text))
     text = _CODE_CONTEXT.sub(_hide_context_code, text)
     text = _SIX_DIGITS.sub(CODE_HIDDEN, text)
     text = _SIX_ALNUM.sub(lambda m: m[0] if m[0] in _TECH_WORDS else CODE_HIDDEN, text)
@@ -58,12 +60,33 @@ def redact_mail(mail: ParsedMail) -> ParsedMail:
     return replace(mail, subject=redact(mail.subject), text=redact(mail.text))
 
 
-def _hide_link(match: re.Match[str]) -> str:
-    url = match[0]
-    kept = url.rstrip(_LINK_TAIL)
-    if url.endswith(")") and "(" in kept:  # a link that itself ends in a bracketed part, as on Wikipedia
-        kept = url
-    return LINK_HIDDEN + url[len(kept):]
+def _secret_spans(text: str) -> list[tuple[int, int, str]]:
+    spans = [(start, end, LINK_HIDDEN) for start, end, _ in links(text)]
+    spans += [(start, end, CODE_HIDDEN) for start, end in code_spans(text)]
+    for extract in EXTRACTORS.values():
+        secret = extract("", text, ())
+        if secret is not None:
+            shown = LINK_HIDDEN if secret.kind == LINK else CODE_HIDDEN
+            spans += [(start, end, shown) for start, end in occurrences(secret, text)]
+    return spans
+
+
+def _hide_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Each run of overlapping spans becomes one placeholder (a link's, if a link is among them)."""
+    out, pos = [], 0
+    for start, end, shown in sorted(spans):
+        if start < pos:  # overlaps the run just hidden: widen it
+            if end > pos:
+                out[-1] = (out[-1][0], end, LINK_HIDDEN if LINK_HIDDEN in (out[-1][2], shown) else out[-1][2])
+                pos = end
+            continue
+        out.append((start, end, shown))
+        pos = end
+    pieces, last = [], 0
+    for start, end, shown in out:
+        pieces += [text[last:start], shown]
+        last = end
+    return "".join(pieces) + text[last:]
 
 
 def _hide_context_code(match: re.Match[str]) -> str:

@@ -9,6 +9,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from core.addresses.access import Access, audit_refusal
 from core.errors import Conflict, NotFound, RootMailError
 from core.intake.inspection import secret_context
+from core.intake.leak_guard import LeakGuard
 from core.model import AuditEvent, InboundMail, MailState, Owner, Person, RootAddress
 from core.ports import Clock, PostFailed, Store
 from core.intake.secrets_box import SecretBox, SecretUnreadable
@@ -152,7 +153,8 @@ class Revealer:
         if where is None:
             return
         try:
-            await self.messenger.update(where, mail.activity_id, self.cards.channel(mail, record, reveals), mail.subject)
+            card = LeakGuard(self.box).clean(self.cards.channel(mail, record, reveals), [mail])
+            await self.messenger.update(where, mail.activity_id, card, mail.subject)
         except PostFailed as failure:
             logger.warning("could not update the mail card after a reveal", extra={"reason": failure.reason})
 

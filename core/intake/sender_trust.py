@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass
 from email.utils import getaddresses
 
+from core.intake.auth_results import MAX_HEADER_CHARS, AuthResult, parse_authentication_results
+from core.intake.aws_domains import DEFAULT_SENDER_DOMAINS, owned_by_aws
 from core.intake.lookalike import lookalike_of
 
 EXCHANGE_ONLINE = "exchange-online"  # the authserv-id setting for Exchange Online's id-less header
-DEFAULT_AWS_DOMAINS = ("amazon.com", "amazonaws.com", "amazonses.com", "signin.aws", "aws.com", "amazon.co.jp")
-MAX_HEADER_CHARS = 8000
+DEFAULT_AWS_DOMAINS = DEFAULT_SENDER_DOMAINS  # core.intake.aws_domains: every one with its source
 
 _ANGLE = re.compile(r"<([^<>]*)>\s*$")
-_COMMENT_OR_QUOTE = re.compile(r'\([^()]*\)|"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,6 @@ class Verdict:
     verified: bool
     reason: str
     from_domain: str = ""
-
-
-@dataclass(frozen=True)
-class AuthResult:
-    method: str
-    result: str
-    props: dict[str, str]
 
 
 def verify_sender(headers: dict[str, list[str]], sender: str, policy: TrustPolicy) -> Verdict:
@@ -91,52 +84,38 @@ def trusted_results(values: list[str], authserv_ids: tuple[str, ...]) -> tuple[s
     return (authserv, results) if wanted in trusted else None
 
 
-def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
-    """RFC 8601 leniently: comments dropped, `method=result ptype.prop=value ...` per `;`-separated part.
-    A first part that already holds a result has no authserv-id (Exchange Online writes them so): id ''."""
-    text = value[:MAX_HEADER_CHARS]
-    for _ in range(5):  # nested comments, innermost first
-        text = _COMMENT_OR_QUOTE.sub(lambda m: m[0] if m[0].startswith('"') else " ", text)
-    parts = [p.strip() for p in text.split(";")]
-    first = parts[0].split()
-    authserv = ""
-    if first and "=" not in first[0]:
-        authserv = first[0]
-        parts = parts[1:]
-    results = [r for r in map(_result, parts) if r]
-    return authserv, results
-
-
-def _result(part: str) -> AuthResult | None:
-    tokens = part.split()
-    if not tokens or "=" not in tokens[0]:
-        return None
-    method, _, result = tokens[0].partition("=")
-    props = {}
-    for token in tokens[1:]:
-        key, sep, val = token.partition("=")
-        if sep:
-            props.setdefault(key.lower(), val.strip('"').lower())
-    return AuthResult(method.split("/")[0].lower(), result.lower(), props)
+# A fail, temperror or permerror outweighs a pass (RFC 8601 section 2.7.1: the boundary could not confirm the
+# message). DMARC is about the one From domain, so any such DMARC result refuses the mail. DKIM reports one result per
+# signature (RFC 6376 section 6.1), and a broken signature of some other domain says nothing about AWS's: only a bad
+# result for the From's organisation (or one that names no domain) outweighs an aligned pass.
+BAD_RESULTS = frozenset({"fail", "temperror", "permerror"})
 
 
 def _dmarc_problem(results: list[AuthResult], domain: str) -> str | None:
     dmarc = [r for r in results if r.method == "dmarc"]
     if not dmarc:
         return "Your mail boundary recorded no DMARC result."
+    bad = [r for r in dmarc if r.result in BAD_RESULTS]
+    if bad:
+        return f"DMARC did not pass (dmarc={bad[0].result})."
     passed = [r for r in dmarc if r.result == "pass"]
     if not passed:
         return f"DMARC did not pass (dmarc={dmarc[0].result})."
-    checked = passed[0].props.get("header.from", domain)
-    if checked.rstrip(".") != domain:
-        return f"DMARC passed for {checked}, but the From address is on {domain}."
+    checked = [r.props.get("header.from", domain).rstrip(".") for r in passed]
+    if domain not in checked:
+        return f"DMARC passed for {checked[0]}, but the From address is on {domain}."
     return None
 
 
 def _dkim_problem(results: list[AuthResult], organisation: str, policy: TrustPolicy) -> str | None:
-    passed = [r for r in results if r.method == "dkim" and r.result == "pass"]
-    domains = [r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2] for r in passed]
-    if any(d and policy.organisation(d) == organisation for d in domains):
+    dkim = [(r, r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2]) for r in results
+            if r.method == "dkim"]
+    domains = [d for r, d in dkim if r.result == "pass"]
+    aligned = any(d and policy.organisation(d) == organisation for d in domains)
+    bad = [d for r, d in dkim if r.result in BAD_RESULTS and (not d or policy.organisation(d) == organisation)]
+    if aligned and bad:
+        return f"A DKIM signature of {bad[0] or 'the sender'} failed, which outweighs the one that passed."
+    if aligned:
         return None
     if not domains:
         return "No DKIM signature passed."
@@ -155,6 +134,9 @@ def _no_trusted_header(values: list[str], policy: TrustPolicy) -> str:
 
 def _foreign_domain(name: str, domain: str, policy: TrustPolicy) -> str:
     shown = display_domain(domain)
+    if owner := owned_by_aws(domain):
+        return (f"{shown} belongs to AWS ({owner}) but is not in ROOTMAIL_AWS_SENDER_DOMAINS; add it there if AWS "
+                "root mail comes from it.")
     alike = lookalike_of(domain, policy.aws_domains)
     if alike:
         return f"The sender's domain {shown} imitates {alike}; it is not an AWS domain."

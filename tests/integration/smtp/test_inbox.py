@@ -51,6 +51,9 @@ class FailingStore:
             raise OSError("disk I/O error")
         return await self._store.record_mail(mail)
 
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
 
 async def send(port: int, raw: bytes, to: list[str]) -> dict:
     """smtplib.sendmail in a thread; returns the refused recipients, raises on a refused message."""
