@@ -69,7 +69,7 @@ def _paths() -> dict[str, Any]:
                 "allocateAddress", "Allocate a new root e-mail address", READ_WRITE,
                 {"201": _address("Allocated."),
                  "200": _address("This Idempotency-Key already allocated this address (a retry)."),
-                 **_problems(409, 415, 422)},
+                 **_problems(400, 409, 413, 415, 422)},
                 description="The same rules as `/rootmail new` in Teams. The owner is a Teams conversation RootMail "
                             "knows (it was installed or @mentioned there). Send an `Idempotency-Key` so a retried "
                             "pipeline step gets the same address.",
@@ -100,7 +100,7 @@ def _paths() -> dict[str, Any]:
                                            "description": "The ETag you hold: 304 if it is still current."}]),
             "patch": _operation(
                 "updateAddress", "Link an AWS account id, change the owner, or change tags", READ_WRITE,
-                {"200": _address("The updated address."), **_problems(404, 409, 412, 415, 422)},
+                {"200": _address("The updated address."), **_problems(400, 404, 409, 412, 413, 415, 422)},
                 parameters=[_IF_MATCH],
                 description="A JSON merge patch: fields left out stay as they are; in `tags`, null removes a tag. "
                             "An address is linked to one AWS account for good.",

@@ -212,6 +212,9 @@ async def _problems(request: web.Request, handler) -> web.StreamResponse:
     except tuple(kind for kind, _ in _CORE_ERRORS) as error:
         slug = next(slug for kind, slug in _CORE_ERRORS if isinstance(error, kind))
         return problems.response(Problem(slug, str(error)), request.path)
+    except web.HTTPRequestEntityTooLarge:
+        return problems.response(Problem("too-large", "The body is larger than RootMail accepts (1 MiB)."),
+                                 request.path)
     except web.HTTPNotFound:
         return problems.response(Problem("not-found", f"There is no API resource at {request.path[:300]}."),
                                  request.path)

@@ -35,7 +35,7 @@ def store_ctx(injected: Store | None, clock: Clock):
                                   _low_pool_notifier(app))
             app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
                                      settings.admin_conversation or None, settings.page_size)
-            app[BOT] = RootMailBot(app[SERVICES])
+            app[BOT] = RootMailBot(app[SERVICES], settings.authenticated)
             yield
     return ctx
 

@@ -51,7 +51,7 @@ class Harness:
 
 @pytest.fixture
 async def rootmail(aiohttp_client, connector, make_settings):
-    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id))
+    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id), identities_verified=True)
     harness = Harness(await aiohttp_client(app), connector)
     yield harness
     cards = harness.every_card()

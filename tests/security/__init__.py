@@ -2,6 +2,13 @@
 
 Every test here failed on the code before its fix. Read a file's docstring for the family; the files:
 
-    test_token_headers.py      JWTs with headers Entra ID never writes (a `kid` that is not a string) -> 401
-    test_keys_outage.py        the tenant's OpenID metadata/JWKS down: failures remembered and backed off
+    test_browser_driven_bot.py   without authentication, a web page drives /api/messages (cross-site text/plain,
+                                 Origin, DNS rebinding), a made-up admin, a serviceUrl that is not loopback or Teams
+    test_error_echo.py           an oversized header echoed a bearer token; 413 and parse errors as problem+json
+    test_hostile_bodies.py       JSON nested 100,000 deep, bogus charsets: 400 on the API, the bot and the webhook
+    test_keys_outage.py          the tenant's OpenID metadata/JWKS down: failures remembered and backed off
+    test_malformed_activities.py activities with fields of the wrong type: 400 before botbuilder's adapter
+    test_token_headers.py        JWTs with headers Entra ID never writes (a `kid` that is not a string) -> 401
+    test_webhook_forgery.py      forged Graph notification floods (one log line per post), validation tokens with
+                                 markup (not echoed; nosniff)
 """

@@ -20,3 +20,13 @@ async def api(aiohttp_client, connector, make_settings, tenant):
     harness = Api(client, tenant, Harness(client, connector))
     await harness.bot.say("help", teams.PLATFORM)
     return harness
+
+
+@pytest.fixture
+async def unsigned(aiohttp_client, connector, make_settings):
+    """`await unsigned(**env)`: RootMail as `make run` starts it, without MicrosoftAppId, on the fake Bot Connector;
+    nothing vouches for who sends its activities."""
+    async def run(**env: str) -> Harness:
+        settings = make_settings(**({"ROOTMAIL_ADMIN_CONVERSATION": teams.PERSONAL.conversation_id} | env))
+        return Harness(await aiohttp_client(create_app(settings)), connector)
+    return run
