@@ -14,6 +14,7 @@ from bot.poster import BotPoster
 from core.adoption.states import AccountApi, Policy
 from core.addresses.pool import PoolConfigError, load_pool_file
 from core.ports import Clock, Poster, Store
+from crypto.box import KeyFileExposed
 from core.adoption.reconcile import AccountSource
 from logs import configure_logging
 from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
@@ -82,7 +83,11 @@ def main() -> None:
     auth = "Bot Framework JWT validation on" if settings.authenticated else "no authentication (loopback only)"
     logger.info("starting RootMail", extra={"host": settings.host, "port": settings.port, "auth": auth,
                                             "store": settings.store_url.split("://")[0]})
-    serve(create_app(settings), settings.host, settings.port)  # web.run_app, but unparsable requests echo nothing
+    try:
+        serve(create_app(settings), settings.host, settings.port)  # web.run_app; unparsable requests echo nothing
+    except KeyFileExposed as exposed:
+        print(f"RootMail cannot start: {exposed}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

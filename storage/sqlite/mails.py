@@ -64,7 +64,15 @@ class SqliteMails:
             if await self.get_mail(key) is None:
                 raise NotFound(f"no mail {key}")
             raise Conflict(f"mail {key} was changed by someone else")
+        if mail.secret_kind and not mail.secret:  # wiped (or written after the wipe): no copy may stay behind
+            await self._forget_old_pages()
         return mail_from_dict(json.loads(body), str(row["version"]))
+
+    async def _forget_old_pages(self) -> None:
+        """secure_delete zeroes the row's old bytes in the new page image; the old image itself is still a frame of
+        the write-ahead log until a checkpoint copies the log back and TRUNCATE empties the file."""
+        async with self._write:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
         rows = await self._all("SELECT body, version FROM mails WHERE address = ? ORDER BY received_at DESC LIMIT ?",

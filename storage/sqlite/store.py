@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import sqlite3
 from contextlib import asynccontextmanager
@@ -57,6 +58,7 @@ def _key(address: str) -> str:
 
 @asynccontextmanager
 async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines repeat every SQL parameter: sealed codes
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(str(path), isolation_level=None)
@@ -65,6 +67,7 @@ async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         await db.execute("PRAGMA busy_timeout=5000")
+        await db.execute("PRAGMA secure_delete=ON")  # freed bytes are zeroed: a wiped sealed code leaves no copy
         await db.executescript(SCHEMA)
         yield SqliteStore(db)
     finally:
