@@ -1,7 +1,6 @@
 """The /api/v1 routes: a sub-application whose handlers call core and answer JSON or problem+json."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ from api.problems import Problem
 from api.resources import (ALLOCATE_FIELDS, PATCH_FIELDS, address_json, address_url, json_object, page_query)
 from api.versions import etag, if_match, not_modified
 from core.addresses import registry
-from core.addresses.allocation import Allocator
+from core.addresses.allocation import Allocator, request_key
 from core.errors import (AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound, PoolExhausted,
                          PreconditionFailed, StoreUnavailable)
 from core.model import Owner, RootAddress
@@ -93,8 +92,7 @@ routes.get("/problems/{slug}")(problems.describe)
 async def allocate(request: web.Request, services: ApiServices, caller: Caller) -> web.Response:
     body = await json_object(request, ALLOCATE_FIELDS)
     key = _idempotency_key(request)
-    request_id = ("api:" + hashlib.sha256(f"{_actor(caller)}\n{key}".encode()).hexdigest()[:40] if key
-                  else "api:" + uuid.uuid4().hex)
+    request_id = request_key("api", _actor(caller), key) if key else "api:" + uuid.uuid4().hex
     values = {name: body.get(name) for name in ("account_name", "environment", "purpose", "account_id")}
     new = parse_new_address_request(values | {"request_id": request_id}, services.environments)
     new = replace(new, tags=checked_tags(body.get("tags", {})))
