@@ -16,6 +16,7 @@ from core.model import Person
 logger = logging.getLogger(__name__)
 
 READ, READ_WRITE = "RootMail.Read", "RootMail.ReadWrite"
+TRANSFER = "RootMail.Transfer"  # changing an address's owner; never implied by another role
 ALGORITHMS = ["RS256"]  # what Entra ID signs access tokens with; never "none", never HMAC
 ENTRA_METADATA = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
 LEEWAY = 60  # seconds of clock skew tolerated on exp and nbf

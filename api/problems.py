@@ -23,7 +23,8 @@ TYPES: dict[str, ProblemType] = {
                                  "signed by your tenant, issued for RootMail's audience, not expired."),
     "missing-role": ProblemType(403, "The caller lacks the app role this call needs",
                                 "Reading needs the app role RootMail.Read or RootMail.ReadWrite; changes need "
-                                "RootMail.ReadWrite. An admin assigns app roles in Entra ID (Enterprise applications)."),
+                                "RootMail.ReadWrite, and moving an address to another owner RootMail.Transfer too. "
+                                "An admin assigns app roles in Entra ID (Enterprise applications)."),
     "malformed-body": ProblemType(400, "The body cannot be read",
                                   "JSON bodies are UTF-8 (RFC 8259) and nest at most 64 levels deep."),
     "not-found": ProblemType(404, "Not found", "RootMail has no such record, or the URL names no API resource."),

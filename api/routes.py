@@ -9,7 +9,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from api import problems
-from api.auth import READ, READ_WRITE, Caller, KeysUnavailable, TokenRejected, TokenValidator
+from api.auth import READ, READ_WRITE, TRANSFER, Caller, KeysUnavailable, TokenRejected, TokenValidator
 from api.openapi import document
 from api.problems import Problem
 from api.resources import (ALLOCATE_FIELDS, PATCH_FIELDS, address_json, address_url, json_object, page_query)
@@ -25,6 +25,8 @@ from core.addresses.tags import checked_tags
 
 logger = logging.getLogger(__name__)
 
+OwnerChanged = Callable[[RootAddress, RootAddress, str], Awaitable[None]]  # (before, after, who): tell both owners
+
 
 @dataclass
 class ApiServices:
@@ -33,6 +35,7 @@ class ApiServices:
     allocator: Allocator
     validator: TokenValidator | None  # None: the API is not configured and answers 503
     environments: tuple[str, ...] = ENVIRONMENTS
+    on_transfer: OwnerChanged | None = None  # tells the old and the new owner (cards in both channels)
 
 
 API = web.AppKey("api", ApiServices)
@@ -175,10 +178,29 @@ async def amend(request: web.Request, services: ApiServices, caller: Caller) -> 
     body = await json_object(request, PATCH_FIELDS, patch=True)
     owner = await _known_owner(services.store, body["owner_conversation_id"]) if "owner_conversation_id" in body \
         else None
+    precondition, before = if_match(request), None
+    if owner is not None:
+        before = await registry.require(services.store, request.match_info["address"])
+        if before.owner.conversation_id != owner.conversation_id and not caller.holds(TRANSFER):
+            raise Problem("missing-role", f"Changing the owner of an address needs the app role {TRANSFER} as well; "
+                          "an admin assigns it to the callers that may move addresses between channels.",
+                          headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'})
+        if not caller.holds(TRANSFER):  # naming the current owner is no change, as long as it still is the owner
+            precondition = _also(precondition, lambda record: record.owner.conversation_id == owner.conversation_id)
     amendment = registry.Amendment(account_id=body.get("account_id"), owner=owner, tags=body.get("tags"))
     record = await registry.amend(services.store, services.clock, request.match_info["address"], amendment,
-                                  _actor(caller), if_match(request))
+                                  _actor(caller), precondition, by=_name(caller))
+    if before is not None and record.owner.conversation_id != before.owner.conversation_id and services.on_transfer:
+        await services.on_transfer(before, record, _name(caller))
     return _address(record)
+
+
+def _also(first: registry.Precondition | None, second: registry.Precondition) -> registry.Precondition:
+    return second if first is None else lambda record: first(record) and second(record)
+
+
+def _name(caller: Caller) -> str:
+    return caller.name or (f"app {caller.app_id}" if caller.is_app and caller.app_id else caller.object_id)
 
 
 @routes.post("/addresses/{address}/retire")

@@ -2,6 +2,7 @@
 
 Every test here failed on the code before its fix. Read a file's docstring for the family; the files:
 
+    test_api_reowning.py         the API moving an address to any channel with ReadWrite alone, silently
     test_browser_driven_bot.py   without authentication, a web page drives /api/messages (cross-site text/plain,
                                  Origin, DNS rebinding), a made-up admin, a serviceUrl that is not loopback or Teams
     test_error_echo.py           an oversized header echoed a bearer token; 413 and parse errors as problem+json
