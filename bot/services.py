@@ -6,6 +6,7 @@ from typing import Any, Awaitable, Callable
 
 from core.addresses.access import Access
 from core.addresses.allocation import Allocator
+from core.addresses.limits import Limiter
 from core.ports import Clock, Poster, Store
 from core.intake.reveal import Revealer
 from core.addresses.rules import ENVIRONMENTS
@@ -28,6 +29,7 @@ class Services:
     adoption: Any = None  # core.adoption.adopter.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
+    limiter: Limiter | None = None  # per-person and per-conversation allocation limits; None: no limits
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
         """Acting from the admin conversation counts as acting as an admin, when identities are verified."""

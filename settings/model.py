@@ -67,6 +67,10 @@ class Settings:
     admins: tuple[str, ...]
     admin_group: str
     requester_group: str
+    limit_person_hourly: int
+    limit_person_open: int
+    limit_conversation_hourly: int
+    limit_conversation_open: int
     groups_file: Path | None
     authserv_ids: tuple[str, ...]
     aws_sender_domains: tuple[str, ...]

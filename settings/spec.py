@@ -124,6 +124,18 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_REQUESTER_GROUP", "requester_group", "", p.text, False,
      "Entra group object id whose members may run `new` (admins always may); empty: anyone in an allowed tenant "
      "where RootMail is installed.", "44444444-5555-6666-7777-888888888888"),
+    ("ROOTMAIL_LIMIT_PERSON_HOURLY", "limit_person_hourly", "5", p.int_between(0, 10000), False,
+     "New addresses one person may ask for (`new`) per hour; over it they get a refusal card, the refusal is audited "
+     "and admins are told once a day. Admins are exempt; the automation API is not limited (its callers hold an app "
+     "role). 0: no limit.", "10"),
+    ("ROOTMAIL_LIMIT_PERSON_OPEN", "limit_person_open", "5", p.int_between(0, 10000), False,
+     "Addresses one person may hold open (allocated, not yet linked to an AWS account, not retired) before `new` "
+     "refuses them more. 0: no limit.", "20"),
+    ("ROOTMAIL_LIMIT_CONVERSATION_HOURLY", "limit_conversation_hourly", "10", p.int_between(0, 10000), False,
+     "New addresses one channel or chat may get through `new` per hour, whoever asks. 0: no limit.", "30"),
+    ("ROOTMAIL_LIMIT_CONVERSATION_OPEN", "limit_conversation_open", "20", p.int_between(0, 10000), False,
+     "Open addresses (not linked, not retired) one channel or chat may own before `new` refuses more there. "
+     "0: no limit.", "50"),
     ("ROOTMAIL_GROUPS_FILE", "groups_file", "", p.optional_path, False,
      "JSON file mapping group object ids to member object ids, read at start, for the two group settings; it "
      "wins over Microsoft Graph, and without a Graph mail source it is required for them.",

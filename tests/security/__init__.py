@@ -9,6 +9,8 @@ Every test here failed on the code before its fix. Read a file's docstring for t
     test_hostile_bodies.py       JSON nested 100,000 deep, bogus charsets: 400 on the API, the bot and the webhook
     test_keys_outage.py          the tenant's OpenID metadata/JWKS down: failures remembered and backed off
     test_malformed_activities.py activities with fields of the wrong type: 400 before botbuilder's adapter
+    test_pool_draining.py        one user draining the alias pool with quick `new` submits: hourly and open limits
+                                 per person and per conversation, admins exempt, refusals audited, admins told once
     test_request_id_replay.py    another channel's form request id replayed, a pipeline's Idempotency-Key squatted by a
                                  form, a replay after the address moved away
     test_secrets_at_rest.py      a world-readable key file, a wiped sealed code left in the SQLite WAL, aiosqlite's
