@@ -44,6 +44,19 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Largest message the SMTP inbox accepts (larger: 552).", "26214400"),
     ("ROOTMAIL_SMTP_DOMAINS", "smtp_domains", "", p.domains, False,
      "Comma-separated domains the inbox accepts mail for; empty: any.", "example.com,aws.example.com"),
+    ("ROOTMAIL_SMTP_CLIENTS", "smtp_clients", "127.0.0.0/8,::1", p.networks, False,
+     "Networks of your mail boundary (the MX that verifies senders): only clients connecting from these, or logged "
+     "in with SMTP AUTH, may vouch for a mail with Authentication-Results; from anyone else that header is dropped "
+     "and the mail is quarantined as unverified.", "10.20.0.0/24,2001:db8::25"),
+    ("ROOTMAIL_SMTP_USER", "smtp_user", "", p.text, False,
+     "SMTP AUTH user the mail boundary logs in as (LOGIN or PLAIN, offered only after STARTTLS); a logged-in client "
+     "is trusted like one from ROOTMAIL_SMTP_CLIENTS. Needs the password and the TLS certificate and key.",
+     "rootmail-mx"),
+    ("ROOTMAIL_SMTP_PASSWORD", "smtp_password", "", p.text, True, "Password for ROOTMAIL_SMTP_USER.", "(secret)"),
+    ("ROOTMAIL_SMTP_TLS_CERT", "smtp_tls_cert", "", p.optional_path, False,
+     "PEM certificate (chain) the SMTP inbox offers with STARTTLS.", "/etc/rootmail/smtp.pem"),
+    ("ROOTMAIL_SMTP_TLS_KEY", "smtp_tls_key", "", p.optional_path, False,
+     "PEM private key of that certificate.", "/etc/rootmail/smtp.key"),
     ("ROOTMAIL_GRAPH_TENANT_ID", "graph_tenant_id", "", p.text, False,
      "Entra tenant id of the Exchange Online mailboxes (with a client secret or certificate).",
      "11111111-2222-3333-4444-555555555555"),

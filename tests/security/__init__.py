@@ -15,6 +15,8 @@ Every test here failed on the code before its fix. Read a file's docstring for t
                                  form, a replay after the address moved away
     test_secrets_at_rest.py      a world-readable key file, a wiped sealed code left in the SQLite WAL, aiosqlite's
                                  DEBUG lines carrying every SQL parameter
+    test_smtp_trust.py           SMTP clients that are not the mail boundary writing their own Authentication-Results;
+                                 exchange-online over SMTP; listening beyond loopback; SMTP AUTH only after STARTTLS
     test_token_headers.py        JWTs with headers Entra ID never writes (a `kid` that is not a string) -> 401
     test_webhook_forgery.py      forged Graph notification floods (one log line per post), validation tokens with
                                  markup (not echoed; nosniff)
