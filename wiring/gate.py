@@ -55,6 +55,11 @@ FIELDS: list[tuple[tuple[Any, ...], type | tuple[type, ...], bool]] = [
     (("membersAdded",), list, False),
     (("membersAdded", ANY), dict, False),
     (("membersAdded", ANY, "id"), str, False),
+]
+# An Action.Execute invoke (`adaptiveCard/action`) carries the pressed action as an object; other invokes use
+# `value.action` otherwise (file consent sends the string "accept" or "decline"), so these apply to that one only.
+CARD_ACTION = "adaptiveCard/action"
+CARD_ACTION_FIELDS: list[tuple[tuple[Any, ...], type | tuple[type, ...], bool]] = [
     (("value", "action"), dict, False),
     (("value", "action", "verb"), str, False),
     (("value", "action", "data"), dict, False),
@@ -65,7 +70,8 @@ def shape_problem(activity: Any) -> str | None:
     """Why this is not an activity RootMail can hand to the adapter, or None."""
     if not isinstance(activity, dict):
         return "The body is not a Bot Framework activity (a JSON object)."
-    for path, kind, required in FIELDS:
+    fields = FIELDS + CARD_ACTION_FIELDS if activity.get("name") == CARD_ACTION else FIELDS
+    for path, kind, required in fields:
         for value in _values(activity, path):
             if value is _MISSING or value is None:  # JSON null is how clients leave an optional field out
                 if required:
