@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 async def messages(request: web.Request) -> web.StreamResponse:
     """Hand a Bot Framework activity to the adapter, after rejecting what is not one (wiring.gate)."""
     authenticated = request.app[SETTINGS].authenticated
-    if request.content_type != "application/json":  # the parsed media type: `text/plain;x=application/json` is not
+    if request.content_type != "application/json":  # parsed: `text/plain;x=application/json` (cross-site) is not
         return problem(415, "Activities must be sent as application/json.")
     if not authenticated and (refused := browser_problem(request)):
         return problem(403, refused, "Forbidden")
