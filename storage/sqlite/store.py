@@ -78,6 +78,7 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
     def __init__(self, db: aiosqlite.Connection):
         self._db = db
         self._write = asyncio.Lock()  # one connection: multi-statement transactions must not interleave
+        self._wal_dirty = False  # a wiped secret may still be in the write-ahead log (the checkpoint was refused)
 
     async def ping(self) -> None:
         try:
@@ -85,13 +86,14 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
         except (sqlite3.Error, ValueError) as error:
             raise StoreUnavailable(f"SQLite store is not answering: {error}") from error
 
+    # Each read runs to its end in one call: no statement stays open across an await, where a WAL checkpoint on
+    # this same connection (after a sealed code is wiped) would find the table locked.
     async def _one(self, sql: str, *args) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, args) as cursor:
-            return await cursor.fetchone()
+        rows = await self._db.execute_fetchall(sql, args)
+        return next(iter(rows), None)
 
     async def _all(self, sql: str, *args) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, args) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._db.execute_fetchall(sql, args))
 
     async def _change(self, sql: str, *args) -> int:
         """One write statement, outside any other coroutine's open transaction; returns rows changed."""
