@@ -16,6 +16,7 @@ from core.addresses import transfer as transfers
 from core.addresses.access import audit_refusal
 from core.addresses.allocation import Allocation
 from core.addresses.limits import OverLimit
+from core.addresses.rules import NewAddressRequest
 from core.delivery.courier import digest_members
 from core.errors import Forbidden
 from core.ports import PostFailed
@@ -61,7 +62,8 @@ async def limit_refusal(services: Services, turn: Turn) -> Card | None:
     return await over_limit(services, turn, over) if over else None
 
 
-async def allocate_within_limits(services: Services, turn: Turn, request) -> Allocation | OverLimit:
+async def allocate_within_limits(services: Services, turn: Turn,
+                                 request: NewAddressRequest) -> Allocation | OverLimit:
     if services.limiter is None:
         return await services.allocator.allocate(request, turn.owner, turn.person)
     exempt = await services.access.acts_as_admin(turn.person, turn.owner)
