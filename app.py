@@ -17,6 +17,7 @@ from core.addresses.pool import PoolConfigError, load_pool_file
 from core.errors import StartupError
 from core.ports import Clock, Poster, Store
 from core.readiness import Readiness
+from crypto.box import KeyFileExposed
 from core.adoption.reconcile import AccountSource
 from logs import configure_logging
 from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
@@ -30,6 +31,7 @@ from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTO
 from wiring.mail import forwarder_ctx, mail_source_ctx
 from wiring.protection import protection_ctx
 from wiring.routes import graph_inbox, healthz, messages, metrics, readyz
+from wiring.server import serve
 from wiring.store import store_ctx
 
 __all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "HTTP", "INBOX", "INSPECTOR", "MAIL_WAKE",
@@ -41,9 +43,12 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
                clock: Clock = utc_now, graph_credential: Any = None, org_accounts: AccountSource | None = None,
                org_sync_interval: float | None = None, aws_account: AccountApi | None = None,
-               adopt_policy: Policy | None = None) -> web.Application:
+               adopt_policy: Policy | None = None, identities_verified: bool | None = None) -> web.Application:
     """Build the aiohttp app. `store`, `poster` and `org_accounts` (AWS Organizations) may be injected (tests);
-    otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES."""
+    otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES.
+    `identities_verified`: whether activities prove who sent them; by default only with Bot Framework authentication
+    (MicrosoftAppId), and only then are admins recognised. Tests that post unsigned activities in Teams' place pass
+    True to reach admin features; main() never does."""
     app = web.Application()
     app[SETTINGS] = settings
     app[MAIL_WAKE] = asyncio.Event()
@@ -53,7 +58,8 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app[READINESS] = Readiness(clock)
     app.cleanup_ctx.append(store_ctx(store, clock))
     app.cleanup_ctx.append(http_ctx)
-    app.cleanup_ctx.append(protection_ctx(clock))
+    app.cleanup_ctx.append(protection_ctx(clock, settings.authenticated if identities_verified is None
+                                          else identities_verified))
     app.cleanup_ctx.append(forwarder_ctx(clock))
     app.cleanup_ctx.append(mail_source_ctx(clock, graph_credential))
     app.cleanup_ctx.append(api_ctx(clock))
@@ -82,7 +88,10 @@ def main() -> None:
     logger.info("starting RootMail", extra={"host": settings.host, "port": settings.port, "auth": auth,
                                             "store": settings.store_url.split("://")[0]})
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        serve(create_app(settings), settings.host, settings.port)  # web.run_app; unparsable requests echo nothing
+    except KeyFileExposed as exposed:
+        print(f"RootMail cannot start: {exposed}", file=sys.stderr)
+        raise SystemExit(2) from None
     except StartupError as error:  # expected: one line that names the setting, no traceback
         logger.error("RootMail cannot start: %s", error)
         raise SystemExit(2) from None

@@ -1,5 +1,5 @@
 """Entra ID bearer tokens: RS256 signature against the tenant's JWKS (cached, refreshed on an unknown key id,
-rate-limited), issuer, audience, tenant, expiry, and the app roles the caller holds.
+rate-limited; failures remembered and backed off), issuer, audience, tenant, expiry, and the app roles the caller holds.
 
 Both token versions Entra issues for an API are accepted, each against its own OpenID metadata: v2.0 (the API's
 registration sets `accessTokenAcceptedVersion: 2`; `aud` is always its client id) and v1.0 (what a registration issues
@@ -24,10 +24,12 @@ from settings.model import V2_METADATA_PATH
 logger = logging.getLogger(__name__)
 
 READ, READ_WRITE = "RootMail.Read", "RootMail.ReadWrite"
+TRANSFER = "RootMail.Transfer"  # changing an address's owner; never implied by another role
 ALGORITHMS = ["RS256"]  # what Entra ID signs access tokens with; never "none", never HMAC
 ENTRA_METADATA = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
 VERSIONS = ("2.0", "1.0")  # the `ver` claim of Entra access tokens
 LEEWAY = 60  # seconds of clock skew tolerated on exp and nbf
+FAILURE_BACKOFF = 10.0  # seconds before the first retry after the tenant failed to answer; doubles up to min_refresh
 
 
 class TokenRejected(Exception):
@@ -59,7 +61,9 @@ class Caller:
 class Jwks:
     """The tenant's OpenID metadata and signing keys. Keys are kept for `max_age` seconds; a token signed with a
     key id not in the cache triggers one refresh, at most once per `min_refresh` seconds (key rollover works,
-    while a flood of made-up key ids cannot make RootMail hammer the tenant)."""
+    while a flood of made-up key ids cannot make RootMail hammer the tenant). A failed fetch is remembered too: the
+    next one waits FAILURE_BACKOFF seconds, doubling per failure up to `min_refresh`, and requests meanwhile are
+    answered from the cache or refused at once (an outage of the tenant is not multiplied by RootMail's traffic)."""
 
     def __init__(self, session: aiohttp.ClientSession, metadata_url: str, tenant_id: str, *,
                  max_age: float = 86400, min_refresh: float = 300, timeout: float = 10,
@@ -72,6 +76,8 @@ class Jwks:
         self._fetched_at: float | None = None
         self._miss_at: float | None = None  # last refresh caused by an unknown key id
         self._generation = 0
+        self._failures = 0
+        self._retry_at = float("-inf")  # no fetch before this (monotonic), after a failure
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -86,6 +92,8 @@ class Jwks:
         now = self._monotonic()
         if self._fetched_at is None or now - self._fetched_at > self._max_age:
             await self._refresh()
+            if self._fetched_at is None:  # another caller's fetch, which this one waited for, failed
+                raise KeysUnavailable("The tenant's signing keys cannot be fetched right now.")
         elif kid not in self._keys:
             if self._lock.locked():  # a refresh is under way: its keys may include this one
                 async with self._lock:
@@ -101,15 +109,24 @@ class Jwks:
             if self._generation != generation:
                 return  # another caller refreshed while this one waited
             self._generation += 1
+            if self._monotonic() < self._retry_at:  # the last fetch failed moments ago: do not ask again yet
+                if not self._keys:
+                    raise KeysUnavailable("The tenant's signing keys cannot be fetched right now.")
+                return
             try:
                 metadata = await self._get(self._metadata_url)
                 keys = await self._get(str(metadata["jwks_uri"]))
                 self._keys = _signing_keys(keys)
                 self._issuer = str(metadata["issuer"]).replace("{tenantid}", self._tenant)
                 self._fetched_at = self._monotonic()
+                self._failures, self._retry_at = 0, float("-inf")
             except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError, ValueError) as error:
+                self._failures += 1
+                backoff = min(FAILURE_BACKOFF * 2 ** (self._failures - 1), self._min_refresh)
+                self._retry_at = self._monotonic() + backoff
                 logger.warning("could not fetch the tenant's signing keys",
-                               extra={"metadata_url": self._metadata_url, "error": type(error).__name__})
+                               extra={"metadata_url": self._metadata_url, "error": type(error).__name__,
+                                      "retry_in_s": backoff})
                 if not self._keys:
                     raise KeysUnavailable("The tenant's signing keys cannot be fetched right now.") from error
                 # keep the cached keys, and try again after `min_refresh` rather than on every request
@@ -166,8 +183,8 @@ class TokenValidator:
         token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
-            raise TokenRejected("The bearer token is not a JWT.") from None
+        except jwt.InvalidTokenError:  # not a JWT, or a header PyJWT refuses (a `kid` that is not a string)
+            raise TokenRejected("The bearer token is not a JWT with a usable header.") from None
         if header.get("alg") not in ALGORITHMS:
             raise TokenRejected(f"Tokens signed with {str(header.get('alg'))[:20]!r} are not accepted; "
                                 "RootMail accepts RS256 tokens from Entra ID.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.auth import READ, READ_WRITE
+from api.auth import READ, READ_WRITE, TRANSFER
 from api.problems import TYPES
 from core.addresses.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
 from core.addresses.tags import KEY_MAX, MAX_TAGS, VALUE_MAX
@@ -69,7 +69,7 @@ def _paths() -> dict[str, Any]:
                 "allocateAddress", "Allocate a new root e-mail address", READ_WRITE,
                 {"201": _address("Allocated."),
                  "200": _address("This Idempotency-Key already allocated this address (a retry)."),
-                 **_problems(409, 415, 422)},
+                 **_problems(400, 409, 413, 415, 422)},
                 description="The same rules as `/rootmail new` in Teams. The owner is a Teams conversation RootMail "
                             "knows (it was installed or @mentioned there). Send an `Idempotency-Key` so a retried "
                             "pipeline step gets the same address.",
@@ -100,10 +100,12 @@ def _paths() -> dict[str, Any]:
                                            "description": "The ETag you hold: 304 if it is still current."}]),
             "patch": _operation(
                 "updateAddress", "Link an AWS account id, change the owner, or change tags", READ_WRITE,
-                {"200": _address("The updated address."), **_problems(404, 409, 412, 415, 422)},
+                {"200": _address("The updated address."), **_problems(400, 404, 409, 412, 413, 415, 422)},
                 parameters=[_IF_MATCH],
                 description="A JSON merge patch: fields left out stay as they are; in `tags`, null removes a tag. "
-                            "An address is linked to one AWS account for good.",
+                            "An address is linked to one AWS account for good. Changing `owner_conversation_id` "
+                            f"to another conversation also needs the app role {TRANSFER}; both conversations "
+                            "are told.",
                 requestBody={"required": True, "content": {
                     JSON: {"schema": _ref("AddressPatch")},
                     "application/merge-patch+json": {"schema": _ref("AddressPatch")}}}),
@@ -189,11 +191,12 @@ def document() -> dict[str, Any]:
         "info": {"title": "RootMail automation API", "version": "1.0.0",
                  "description": "Root e-mail addresses for AWS accounts, for account-vending pipelines. "
                                 "Authenticate with an Entra ID access token for RootMail's API app registration "
-                                f"holding the app role {READ} or {READ_WRITE}. Errors are RFC 9457 problem details."},
+                                f"holding the app role {READ} or {READ_WRITE} ({TRANSFER} as well to move an "
+                                "address to another owner). Errors are RFC 9457 problem details."},
         "paths": _paths(),
         "components": {"schemas": _schemas(), "securitySchemes": {"entra": {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
             "description": "Entra ID access token (client credentials for pipelines); app roles "
-                           f"{READ} and {READ_WRITE}."}}},
+                           f"{READ}, {READ_WRITE} and {TRANSFER}."}}},
         "security": [{"entra": []}],
     }

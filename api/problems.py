@@ -23,7 +23,10 @@ TYPES: dict[str, ProblemType] = {
                                  "signed by your tenant, issued for RootMail's audience, not expired."),
     "missing-role": ProblemType(403, "The caller lacks the app role this call needs",
                                 "Reading needs the app role RootMail.Read or RootMail.ReadWrite; changes need "
-                                "RootMail.ReadWrite. An admin assigns app roles in Entra ID (Enterprise applications)."),
+                                "RootMail.ReadWrite, and moving an address to another owner RootMail.Transfer too. "
+                                "An admin assigns app roles in Entra ID (Enterprise applications)."),
+    "malformed-body": ProblemType(400, "The body cannot be read",
+                                  "JSON bodies are UTF-8 (RFC 8259) and nest at most 64 levels deep."),
     "not-found": ProblemType(404, "Not found", "RootMail has no such record, or the URL names no API resource."),
     "method-not-allowed": ProblemType(405, "Method not allowed", "The resource exists but not with this method."),
     "already-linked": ProblemType(409, "The address belongs to another AWS account",
@@ -34,6 +37,7 @@ TYPES: dict[str, ProblemType] = {
     "precondition-failed": ProblemType(412, "The address changed since you read it",
                                        "If-Match named a version that is no longer the current one, so nothing was "
                                        "changed. GET the address again (its ETag header is the version) and retry."),
+    "too-large": ProblemType(413, "The body is too large", "Request bodies are at most 1 MiB."),
     "unsupported-media-type": ProblemType(415, "Send JSON", "Request bodies are application/json "
                                           "(PATCH also takes application/merge-patch+json)."),
     "invalid-request": ProblemType(422, "The request has invalid fields",

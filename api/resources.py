@@ -9,6 +9,7 @@ from aiohttp import web
 
 from api.problems import Problem
 from core.errors import InvalidRequest
+from core.jsonbody import BodyRefused, NotJson, decode_json
 from core.model import RootAddress
 
 BASE = "/api/v1"
@@ -48,9 +49,11 @@ async def json_object(request: web.Request, fields: dict[str, Any], *, patch: bo
         raise Problem("unsupported-media-type", f"Send the body as {' or '.join(allowed)}, "
                       f"not {request.content_type or 'nothing'}.")
     try:
-        body = await request.json()
-    except ValueError:
-        raise InvalidRequest({"body": "The body is not valid JSON."}) from None
+        body = decode_json(await request.read(), request.charset)
+    except NotJson as unreadable:
+        raise InvalidRequest({"body": str(unreadable)}) from None
+    except BodyRefused as refused:
+        raise Problem("malformed-body", str(refused)) from None
     if not isinstance(body, dict):
         raise InvalidRequest({"body": "The body must be a JSON object."})
     problems = {name: "Unknown field." for name in body if name not in fields}

@@ -1,7 +1,6 @@
 """The /api/v1 routes: a sub-application whose handlers call core and answer JSON or problem+json."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -10,13 +9,13 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from api import problems
-from api.auth import READ, READ_WRITE, Caller, KeysUnavailable, TokenRejected, TokenValidator
+from api.auth import READ, READ_WRITE, TRANSFER, Caller, KeysUnavailable, TokenRejected, TokenValidator
 from api.openapi import document
 from api.problems import Problem
 from api.resources import (ALLOCATE_FIELDS, PATCH_FIELDS, address_json, address_url, json_object, page_query)
 from api.versions import etag, if_match, not_modified
 from core.addresses import registry
-from core.addresses.allocation import Allocator
+from core.addresses.allocation import Allocator, request_key
 from core.errors import (AccountIdTaken, AlreadyLinked, Conflict, InvalidRequest, NotFound, PoolExhausted,
                          PreconditionFailed, StoreUnavailable)
 from core.model import Owner, RootAddress
@@ -26,6 +25,8 @@ from core.addresses.tags import checked_tags
 
 logger = logging.getLogger(__name__)
 
+OwnerChanged = Callable[[RootAddress, RootAddress, str], Awaitable[None]]  # (before, after, who): tell both owners
+
 
 @dataclass
 class ApiServices:
@@ -34,6 +35,7 @@ class ApiServices:
     allocator: Allocator
     validator: TokenValidator | None  # None: the API is not configured and answers 503
     environments: tuple[str, ...] = ENVIRONMENTS
+    on_transfer: OwnerChanged | None = None  # tells the old and the new owner (cards in both channels)
 
 
 API = web.AppKey("api", ApiServices)
@@ -93,8 +95,7 @@ routes.get("/problems/{slug}")(problems.describe)
 async def allocate(request: web.Request, services: ApiServices, caller: Caller) -> web.Response:
     body = await json_object(request, ALLOCATE_FIELDS)
     key = _idempotency_key(request)
-    request_id = ("api:" + hashlib.sha256(f"{_actor(caller)}\n{key}".encode()).hexdigest()[:40] if key
-                  else "api:" + uuid.uuid4().hex)
+    request_id = request_key("api", _actor(caller), key) if key else "api:" + uuid.uuid4().hex
     values = {name: body.get(name) for name in ("account_name", "environment", "purpose", "account_id")}
     new = parse_new_address_request(values | {"request_id": request_id}, services.environments)
     new = replace(new, tags=checked_tags(body.get("tags", {})))
@@ -177,10 +178,29 @@ async def amend(request: web.Request, services: ApiServices, caller: Caller) -> 
     body = await json_object(request, PATCH_FIELDS, patch=True)
     owner = await _known_owner(services.store, body["owner_conversation_id"]) if "owner_conversation_id" in body \
         else None
+    precondition, before = if_match(request), None
+    if owner is not None:
+        before = await registry.require(services.store, request.match_info["address"])
+        if before.owner.conversation_id != owner.conversation_id and not caller.holds(TRANSFER):
+            raise Problem("missing-role", f"Changing the owner of an address needs the app role {TRANSFER} as well; "
+                          "an admin assigns it to the callers that may move addresses between channels.",
+                          headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'})
+        if not caller.holds(TRANSFER):  # naming the current owner is no change, as long as it still is the owner
+            precondition = _also(precondition, lambda record: record.owner.conversation_id == owner.conversation_id)
     amendment = registry.Amendment(account_id=body.get("account_id"), owner=owner, tags=body.get("tags"))
     record = await registry.amend(services.store, services.clock, request.match_info["address"], amendment,
-                                  _actor(caller), if_match(request))
+                                  _actor(caller), precondition, by=_name(caller))
+    if before is not None and record.owner.conversation_id != before.owner.conversation_id and services.on_transfer:
+        await services.on_transfer(before, record, _name(caller))
     return _address(record)
+
+
+def _also(first: registry.Precondition | None, second: registry.Precondition) -> registry.Precondition:
+    return second if first is None else lambda record: first(record) and second(record)
+
+
+def _name(caller: Caller) -> str:
+    return caller.name or (f"app {caller.app_id}" if caller.is_app and caller.app_id else caller.object_id)
 
 
 @routes.post("/addresses/{address}/retire")
@@ -212,6 +232,9 @@ async def _problems(request: web.Request, handler) -> web.StreamResponse:
     except tuple(kind for kind, _ in _CORE_ERRORS) as error:
         slug = next(slug for kind, slug in _CORE_ERRORS if isinstance(error, kind))
         return problems.response(Problem(slug, str(error)), request.path)
+    except web.HTTPRequestEntityTooLarge:
+        return problems.response(Problem("too-large", "The body is larger than RootMail accepts (1 MiB)."),
+                                 request.path)
     except web.HTTPNotFound:
         return problems.response(Problem("not-found", f"There is no API resource at {request.path[:300]}."),
                                  request.path)

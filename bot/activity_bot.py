@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccou
 import cards
 from bot.handlers import Card, run_action, run_command
 from bot.channel_names import ChannelNames
+from bot.service_urls import service_url_allowed
 from bot.services import Services
 from bot.turn import command_text, owner_of, turn_of
 from cards.protection import refusal_card
@@ -33,14 +34,17 @@ def card_message(card: Card, summary: str = "RootMail") -> Activity:
 
 
 class RootMailBot(ActivityHandler):
-    def __init__(self, services: Services):
-        self._services = services
+    def __init__(self, services: Services, authenticated: bool = False):
+        self._services, self._authenticated = services, authenticated
         self._names = ChannelNames()
         self._known_conversations: set[str] = set()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         correlation_id.set(f"turn:{activity.id or uuid.uuid4().hex[:12]}")  # the adapter runs each turn in its own task
+        if not service_url_allowed(activity.service_url, self._authenticated):  # no reply, nothing remembered
+            logger.warning("activity from a Bot Connector RootMail does not call ignored")
+            return
         owner = owner_of(activity)
         if activity.service_url and self._services.access.tenant_allowed(owner.tenant_id):  # else: refused, unrecorded
             owner = await self._names.resolve(turn_context, owner)

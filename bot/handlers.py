@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 import cards
@@ -14,6 +15,8 @@ from cards.pool import pool_status_card
 from cards.status import status_card
 from core.addresses import registry
 from core.addresses.access import audit_refusal
+from core.addresses.allocation import request_key
+from core.addresses.limits import OverLimit
 from core.errors import Forbidden, InvalidRequest
 from core.addresses.inventory import pool_status
 from core.model import RootAddress
@@ -38,7 +41,7 @@ def _actor(turn: Turn) -> str:
 
 
 async def new_form(services: Services, turn: Turn) -> Card:
-    if refusal := await protect.request_refusal(services, turn):
+    if refusal := await protect.request_refusal(services, turn) or await protect.limit_refusal(services, turn):
         return refusal
     return cards.new_form(services.new_request_id(), environments=services.environments)
 
@@ -48,11 +51,16 @@ async def new_submit(services: Services, turn: Turn) -> Card:
         return refusal
     try:
         request = parse_new_address_request(turn.data, services.environments)
-        allocation = await services.allocator.allocate(request, turn.owner, turn.person)
+        request = replace(request, request_id=request_key("form", turn.owner.conversation_id, request.request_id))
+        allocation = await protect.allocate_within_limits(services, turn, request)
     except InvalidRequest as invalid:
         request_id = str(turn.data.get("request_id") or services.new_request_id())
         return cards.new_form(request_id, values=turn.data, errors=invalid.fields,
                               environments=services.environments)
+    if isinstance(allocation, OverLimit):
+        return await protect.over_limit(services, turn, allocation)
+    if not allocation.created and allocation.record.owner.conversation_id != turn.owner.conversation_id:
+        return _elsewhere(allocation.record)  # a replayed form whose address has moved on since
     return cards.allocation_result(allocation.record, allocation.created)
 
 

@@ -8,6 +8,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.schema import ConversationReference, ErrorResponseException
 
+from bot.service_urls import service_url_allowed
 from core.model import Owner, Person
 from core.intake.reveal import MembershipUnknown
 
@@ -28,6 +29,8 @@ class TeamsMembership:
         if not owner.reference or not person.id:
             raise MembershipUnknown("no conversation reference or user id to ask Teams with")
         reference = ConversationReference().deserialize(owner.reference)
+        if not service_url_allowed(reference.service_url, bool(self._app_id)):
+            raise MembershipUnknown("the stored service URL is not a Bot Connector RootMail calls")
         conversation = owner.team_id or owner.conversation_id
         answers: list[bool] = []
         failures: list[BaseException] = []

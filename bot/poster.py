@@ -25,6 +25,7 @@ from botframework.connector.auth import AppCredentials, AuthenticationConstants
 from yarl import URL
 
 from bot.adapter import bot_credentials
+from bot.service_urls import service_url_allowed
 from core.model import Owner
 from core.ports import PostFailed
 
@@ -80,6 +81,9 @@ class BotPoster:
         service_url, conversation = reference.get("serviceUrl"), (reference.get("conversation") or {}).get("id")
         if not service_url or not conversation:
             raise PostFailed(f"no conversation reference stored for {owner.conversation_id}", permanent=True)
+        if not service_url_allowed(service_url, bool(self._app_id)):
+            raise PostFailed(f"the service URL stored for {owner.conversation_id} is not a Bot Connector RootMail "
+                             "calls (bot.service_urls)", permanent=True)
         # encoded=True: sent as botbuilder sends it (every reserved character of the id percent-encoded); yarl
         # would otherwise decode ':', '@', ';' and '='
         url = URL(f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}/activities",

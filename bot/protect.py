@@ -14,6 +14,9 @@ from cards.protection import audit_card, refusal_card, transfer_request_card, wi
 from core.addresses import registry
 from core.addresses import transfer as transfers
 from core.addresses.access import audit_refusal
+from core.addresses.allocation import Allocation
+from core.addresses.limits import OverLimit
+from core.addresses.rules import NewAddressRequest
 from core.delivery.courier import digest_members
 from core.errors import Forbidden
 from core.ports import PostFailed
@@ -49,6 +52,38 @@ async def request_refusal(services: Services, turn: Turn) -> Card | None:
         return None
     await audit_refusal(services.store, services.clock, turn.person, "new", "", decision.reason)
     return refusal_card("You cannot ask for new addresses", decision.reason)
+
+
+async def limit_refusal(services: Services, turn: Turn) -> Card | None:
+    """Before the form is shown: a person or conversation already at an allocation limit is told so at once."""
+    if services.limiter is None or await services.access.acts_as_admin(turn.person, turn.owner):
+        return None
+    over = await services.limiter.check(turn.person, turn.owner)
+    return await over_limit(services, turn, over) if over else None
+
+
+async def allocate_within_limits(services: Services, turn: Turn,
+                                 request: NewAddressRequest) -> Allocation | OverLimit:
+    if services.limiter is None:
+        return await services.allocator.allocate(request, turn.owner, turn.person)
+    exempt = await services.access.acts_as_admin(turn.person, turn.owner)
+    return await services.limiter.allocate(services.allocator, request, turn.owner, turn.person, exempt)
+
+
+async def over_limit(services: Services, turn: Turn, over: OverLimit) -> Card:
+    """The refusal card, on record; the admin conversation hears of each person or conversation once a day."""
+    await audit_refusal(services.store, services.clock, turn.person, "new", "", over.reason)
+    day = services.clock().date().isoformat()
+    admin = services.admin_conversation and await services.store.get_conversation(services.admin_conversation)
+    if admin and await services.store.add_flag(f"limit:{over.scope}:{over.who}:{day}", over.kind):
+        who = f"{turn.person.name or 'Someone'} ({turn.person.aad_object_id or turn.person.id})"
+        await _tell(services, admin, cards.notice_card(
+            "Allocation limit reached", f"{who} reached RootMail's {over.kind} limit of {over.limit} for this "
+            f"{over.scope} in {owner_name(turn.owner)}; further requests are refused. Told once a day.",
+            [("Person", who), ("Conversation", owner_name(turn.owner)), ("Limit", f"{over.scope} {over.kind} "
+                                                                               f"{over.limit}")], "warning"),
+            "Allocation limit reached")
+    return refusal_card("You cannot ask for more addresses now", over.reason)
 
 
 async def reveal(services: Services, turn: Turn) -> Card:

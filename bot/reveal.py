@@ -11,6 +11,7 @@ from botbuilder.schema import ChannelAccount, ConversationParameters, Conversati
 
 from bot.activity_bot import card_message
 from bot.poster import RETRYABLE, _retry_after
+from bot.service_urls import service_url_allowed
 from core.model import Owner, Person
 from core.ports import PostFailed
 
@@ -26,6 +27,7 @@ class TeamsMessenger:
         reference = ConversationReference().deserialize(where.reference or {})
         if not reference.service_url or not person.id:
             raise PostFailed("no service URL or user id to open a private chat with", permanent=True)
+        self._check(reference.service_url)
         tenant = where.tenant_id or None
         parameters = ConversationParameters(
             is_group=False, bot=reference.bot, members=[ChannelAccount(id=person.id)], tenant_id=tenant,
@@ -42,6 +44,7 @@ class TeamsMessenger:
         if not owner.reference or not activity_id:
             raise PostFailed("nothing to update: no conversation reference or activity id", permanent=True)
         reference = ConversationReference().deserialize(owner.reference)
+        self._check(reference.service_url)
 
         async def replace(turn_context: TurnContext) -> None:
             activity = card_message(card, summary[:120])
@@ -50,6 +53,10 @@ class TeamsMessenger:
 
         await self._run(lambda callback: self._adapter.continue_conversation(reference, callback,
                                                                              self._app_id or None), replace)
+
+    def _check(self, service_url: str | None) -> None:
+        if not service_url_allowed(service_url, bool(self._app_id)):
+            raise PostFailed("the stored service URL is not a Bot Connector RootMail calls", permanent=True)
 
     async def _run(self, start: Callable[[Callable], Awaitable[Any]], work: Callable[[TurnContext], Awaitable]) -> None:
         """Run `work` in a proactive turn; the adapter would hand its exceptions to on_turn_error and swallow

@@ -6,10 +6,12 @@ from typing import Any, Awaitable, Callable
 
 from core.addresses.access import Access
 from core.addresses.allocation import Allocator
+from core.addresses.limits import Limiter
 from core.ports import Clock, Poster, Store
 from core.readiness import Readiness
 from core.intake.reveal import Revealer
 from core.addresses.rules import ENVIRONMENTS
+from core.model import Owner
 
 
 @dataclass
@@ -18,7 +20,7 @@ class Services:
     clock: Clock
     allocator: Allocator
     new_request_id: Callable[[], str]
-    admin_conversation: str | None = None
+    admin_conversation: str | None = None  # where admin notices go
     page_size: int = 10
     environments: tuple[str, ...] = ENVIRONMENTS
     access: Access = field(default_factory=Access)  # who may do what (core.addresses.access)
@@ -29,6 +31,8 @@ class Services:
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
     readiness: Readiness | None = None  # how the store, the mail source and AWS are doing (core.readiness)
+    limiter: Limiter | None = None  # per-person and per-conversation allocation limits; None: no limits
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
-        return bool(self.admin_conversation) and conversation_id == self.admin_conversation
+        """Acting from the admin conversation counts as acting as an admin, when identities are verified."""
+        return self.access.in_admin_conversation(Owner(conversation_id))

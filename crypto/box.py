@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -23,6 +24,10 @@ NONCE_BYTES = 12
 
 class KeyFormatError(ValueError):
     """A configured key is not 32 bytes of base64."""
+
+
+class KeyFileExposed(Exception):
+    """The key file can be read by other users of the machine; RootMail refuses to start with it."""
 
 
 def parse_keys(text: str) -> list[bytes]:
@@ -46,11 +51,20 @@ def new_key_text() -> str:
 
 
 def load_or_create_key(path: Path) -> list[bytes]:
-    """The embedded default: a key file under var/, created (owner-only) on first start."""
+    """The embedded default: a key file under var/, created (owner-only) on first start. An existing file that
+    group or others may read is refused, not quietly fixed: whoever read it can open every sealed code in the
+    store, so the key must be replaced, which only the operator can decide (KeyFileExposed says how)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyFileExposed(
+                f"{path} can be read by other users (mode {mode:03o}), so the key sealing codes may be known. "
+                f"Replace it: move the file away and start RootMail again (a new key is made; codes sealed with the "
+                f"old one can no longer be revealed), or, if nobody else can have read it, run chmod 600 {path}."
+            ) from None
         return parse_keys(path.read_text(encoding="ascii"))
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(new_key_text() + "\n")

@@ -1,8 +1,10 @@
-"""The embedded mail source: an aiosmtpd server on the app's own loop that records mail before it answers 250."""
+"""The embedded mail source: an aiosmtpd server on the app's own loop that records mail before it answers 250.
+Whose Authentication-Results it believes is mail.smtp_trust's business."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import weakref
 from typing import Callable
 
@@ -12,6 +14,7 @@ from core.intake.ingest import ingest
 from core.intake.inspection import Inspector
 from core.ports import Clock, Store
 from mail.mime import parse_message
+from mail.smtp_trust import SmtpTrust
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +37,10 @@ class InboxHandler:
     inspected (kind, sender, sealed secret) and redacted before anything is stored."""
 
     def __init__(self, store: Store, clock: Clock, on_new_mail: Callable[[], object] = lambda: None,
-                 domains: tuple[str, ...] = (), store_timeout: float = 30.0, inspector: Inspector | None = None):
+                 domains: tuple[str, ...] = (), store_timeout: float = 30.0, inspector: Inspector | None = None,
+                 trust: SmtpTrust = SmtpTrust()):
         self.store, self.clock, self.on_new_mail = store, clock, on_new_mail
-        self.inspector = inspector
+        self.inspector, self.trust = inspector, trust
         self.domains = frozenset(d.strip().lower().lstrip("@") for d in domains if d.strip())
         self.store_timeout = store_timeout
         self.in_flight = 0
@@ -56,7 +60,7 @@ class InboxHandler:
         self.in_flight += 1
         self.idle.clear()
         try:
-            return await self._deliver(envelope)
+            return await self._deliver(envelope, session)
         except Exception:  # whatever broke, the sender keeps the mail and retries
             logger.exception("mail delivery failed unexpectedly")
             return TRY_LATER
@@ -65,9 +69,10 @@ class InboxHandler:
             if not self.in_flight:
                 self.idle.set()
 
-    async def _deliver(self, envelope: Envelope) -> str:
+    async def _deliver(self, envelope: Envelope, session: Session) -> str:
         raw = envelope.original_content or b""
         parsed = await asyncio.to_thread(parse_message, raw)  # big or hostile mails must not stall the loop
+        parsed = self.trust.view(parsed, session)
         try:
             new = await asyncio.wait_for(ingest(self.store, self.clock, parsed, list(envelope.rcpt_tos),
                                                 self.inspector), self.store_timeout)
@@ -98,8 +103,10 @@ class SmtpInbox:
     def __init__(self, store: Store, clock: Clock, on_new_mail: Callable[[], object] = lambda: None, *,
                  host: str = "127.0.0.1", port: int = 0, max_bytes: int = DEFAULT_MAX_BYTES,
                  domains: tuple[str, ...] = (), hostname: str = "rootmail.localhost",
-                 store_timeout: float = 30.0, idle_timeout: float = 300.0, inspector: Inspector | None = None):
-        self.handler = InboxHandler(store, clock, on_new_mail, domains, store_timeout, inspector)
+                 store_timeout: float = 30.0, idle_timeout: float = 300.0, inspector: Inspector | None = None,
+                 trust: SmtpTrust = SmtpTrust(), tls: ssl.SSLContext | None = None):
+        self.handler = InboxHandler(store, clock, on_new_mail, domains, store_timeout, inspector, trust)
+        self.trust, self.tls = trust, tls
         self.host, self._port = host, port
         self.max_bytes, self.hostname, self.idle_timeout = max_bytes, hostname, idle_timeout
         self._server: asyncio.AbstractServer | None = None
@@ -122,8 +129,11 @@ class SmtpInbox:
 
     def _session(self, loop: asyncio.AbstractEventLoop) -> SMTP:
         # hostname given so aiosmtpd does not look up the FQDN (a DNS query) for every connection
+        # AUTH only with a TLS context, and only after STARTTLS (auth_require_tls): never a password in clear
         session = SMTP(self.handler, data_size_limit=self.max_bytes, enable_SMTPUTF8=True,
-                       hostname=self.hostname, ident="RootMail", timeout=self.idle_timeout, loop=loop)
+                       hostname=self.hostname, ident="RootMail", timeout=self.idle_timeout, loop=loop,
+                       tls_context=self.tls, authenticator=self.trust.authenticator() if self.tls else None,
+                       auth_require_tls=True)
         self._sessions.add(session)
         return session
 

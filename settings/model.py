@@ -1,6 +1,7 @@
 """The settings as one frozen record, loaded from the environment once and checked across fields."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from dataclasses import dataclass, fields
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from core.intake.sender_trust import EXCHANGE_ONLINE
 from settings.clouds import CLOUDS
 from settings.parse import GUID, is_loopback
 from settings.spec import SPEC
@@ -42,6 +44,11 @@ class Settings:
     smtp_max_bytes: int
     smtp_domains: tuple[str, ...]
     graph_cloud: str
+    smtp_clients: tuple[str, ...]
+    smtp_user: str
+    smtp_password: str
+    smtp_tls_cert: Path | None
+    smtp_tls_key: Path | None
     graph_tenant_id: str
     graph_client_id: str
     graph_client_secret: str
@@ -71,6 +78,10 @@ class Settings:
     admins: tuple[str, ...]
     admin_group: str
     requester_group: str
+    limit_person_hourly: int
+    limit_person_open: int
+    limit_conversation_hourly: int
+    limit_conversation_open: int
     groups_file: Path | None
     authserv_ids: tuple[str, ...]
     aws_sender_domains: tuple[str, ...]
@@ -138,6 +149,8 @@ def _cross_checks(s: Settings) -> list[str]:
     if s.mail_source == "smtp" and not is_loopback(s.smtp_host) and not s.smtp_domains:
         problems.append("ROOTMAIL_SMTP_DOMAINS: required when the SMTP inbox listens beyond loopback")
     problems += _protection_checks(s)
+    if s.mail_source == "smtp":
+        problems += _smtp_checks(s)
     if s.mail_source in ("graph", "graph-poll"):
         problems += _graph_checks(s)
     return problems + _automation_checks(s)
@@ -201,6 +214,30 @@ def _protection_checks(s: Settings) -> list[str]:
         problems.append(f"ROOTMAIL_GROUPS_FILE={str(s.groups_file)!r}: file not found")
     if not s.aws_sender_domains:
         problems.append("ROOTMAIL_AWS_SENDER_DOMAINS: name at least one domain, or no mail can be verified")
+    return problems
+
+
+def _smtp_checks(s: Settings) -> list[str]:
+    """The inbox believes Authentication-Results only from its mail boundary (mail.smtp_trust)."""
+    problems = []
+    if EXCHANGE_ONLINE in s.authserv_ids:
+        problems.append(f"ROOTMAIL_AUTHSERV_IDS={EXCHANGE_ONLINE!r}: Exchange Online's header carries no "
+                        "authserv-id, so over SMTP anyone could write one that passes; name the id your boundary "
+                        "writes (exchange-online is for the Microsoft Graph source)")
+    if bool(s.smtp_user) != bool(s.smtp_password):
+        problems.append("ROOTMAIL_SMTP_USER and ROOTMAIL_SMTP_PASSWORD: give both for SMTP AUTH, or neither")
+    if s.smtp_user and not (s.smtp_tls_cert and s.smtp_tls_key):
+        problems.append("ROOTMAIL_SMTP_TLS_CERT and ROOTMAIL_SMTP_TLS_KEY: SMTP AUTH is offered only after STARTTLS, "
+                        "so it needs a certificate and its key")
+    for name, file in (("ROOTMAIL_SMTP_TLS_CERT", s.smtp_tls_cert), ("ROOTMAIL_SMTP_TLS_KEY", s.smtp_tls_key)):
+        if file is not None and not file.is_file():
+            problems.append(f"{name}={str(file)!r}: file not found")
+    beyond_loopback = not is_loopback(s.smtp_host)
+    only_loopback = all(ipaddress.ip_network(n).is_loopback for n in s.smtp_clients)
+    if beyond_loopback and only_loopback and not s.smtp_user:
+        problems.append("ROOTMAIL_SMTP_CLIENTS or ROOTMAIL_SMTP_USER: the SMTP inbox listens beyond loopback, so name "
+                        "the networks of your mail boundary, or give it an SMTP AUTH login, or nothing it receives "
+                        "can be verified")
     return problems
 
 

@@ -72,6 +72,17 @@ def role_arn(value: str) -> str:
     return value
 
 
+def networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP networks (CIDR) or single addresses, normalised (10.1.2.3 -> 10.1.2.3/32)."""
+    found = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP network such as 10.0.0.0/24 or an address") from None
+    return tuple(found)
+
+
 def ids(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip().lower() for i in value.split(",") if i.strip()))
 

@@ -54,6 +54,19 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Largest message the SMTP inbox accepts (larger: 552).", "26214400"),
     ("ROOTMAIL_SMTP_DOMAINS", "smtp_domains", "", p.domains, False,
      "Comma-separated domains the inbox accepts mail for; empty: any.", "example.com,aws.example.com"),
+    ("ROOTMAIL_SMTP_CLIENTS", "smtp_clients", "127.0.0.0/8,::1", p.networks, False,
+     "Networks of your mail boundary (the MX that verifies senders): only clients connecting from these, or logged "
+     "in with SMTP AUTH, may vouch for a mail with Authentication-Results; from anyone else that header is dropped "
+     "and the mail is quarantined as unverified.", "10.20.0.0/24,2001:db8::25"),
+    ("ROOTMAIL_SMTP_USER", "smtp_user", "", p.text, False,
+     "SMTP AUTH user the mail boundary logs in as (LOGIN or PLAIN, offered only after STARTTLS); a logged-in client "
+     "is trusted like one from ROOTMAIL_SMTP_CLIENTS. Needs the password and the TLS certificate and key.",
+     "rootmail-mx"),
+    ("ROOTMAIL_SMTP_PASSWORD", "smtp_password", "", p.text, True, "Password for ROOTMAIL_SMTP_USER.", "(secret)"),
+    ("ROOTMAIL_SMTP_TLS_CERT", "smtp_tls_cert", "", p.optional_path, False,
+     "PEM certificate (chain) the SMTP inbox offers with STARTTLS.", "/etc/rootmail/smtp.pem"),
+    ("ROOTMAIL_SMTP_TLS_KEY", "smtp_tls_key", "", p.optional_path, False,
+     "PEM private key of that certificate.", "/etc/rootmail/smtp.key"),
     ("ROOTMAIL_GRAPH_CLOUD", "graph_cloud", "public", p.one_of(*CLOUDS), False,
      "Microsoft cloud of the mailboxes; sets the Graph endpoint, the Entra ID authority and the token scope "
      "together: " + "; ".join(f"`{name}` {cloud.meaning}: {cloud.graph.removeprefix('https://')} and "
@@ -148,6 +161,18 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_REQUESTER_GROUP", "requester_group", "", p.text, False,
      "Entra group object id whose members may run `new` (admins always may); empty: anyone in an allowed tenant "
      "where RootMail is installed.", "44444444-5555-6666-7777-888888888888"),
+    ("ROOTMAIL_LIMIT_PERSON_HOURLY", "limit_person_hourly", "5", p.int_between(0, 10000), False,
+     "New addresses one person may ask for (`new`) per hour; over it they get a refusal card, the refusal is audited "
+     "and admins are told once a day. Admins are exempt; the automation API is not limited (its callers hold an app "
+     "role). 0: no limit.", "10"),
+    ("ROOTMAIL_LIMIT_PERSON_OPEN", "limit_person_open", "5", p.int_between(0, 10000), False,
+     "Addresses one person may hold open (allocated, not yet linked to an AWS account, not retired) before `new` "
+     "refuses them more. 0: no limit.", "20"),
+    ("ROOTMAIL_LIMIT_CONVERSATION_HOURLY", "limit_conversation_hourly", "10", p.int_between(0, 10000), False,
+     "New addresses one channel or chat may get through `new` per hour, whoever asks. 0: no limit.", "30"),
+    ("ROOTMAIL_LIMIT_CONVERSATION_OPEN", "limit_conversation_open", "20", p.int_between(0, 10000), False,
+     "Open addresses (not linked, not retired) one channel or chat may own before `new` refuses more there. "
+     "0: no limit.", "50"),
     ("ROOTMAIL_GROUPS_FILE", "groups_file", "", p.optional_path, False,
      "JSON file mapping group object ids to member object ids, read at start, for the two group settings; it "
      "wins over Microsoft Graph, and without a Graph mail source it is required for them.",

@@ -73,11 +73,14 @@ def mail_source_ctx(clock: Clock, graph_credential: Any = None):
             yield
             return
         from mail.smtp_inbox import SmtpInbox
+        from mail.smtp_trust import SmtpTrust, tls_context
 
         readiness.add("mail_source", "the SMTP inbox")
+        tls = tls_context(settings.smtp_tls_cert, settings.smtp_tls_key) if settings.smtp_tls_cert else None
         inbox = SmtpInbox(app[STORE], clock, host=settings.smtp_host, port=settings.smtp_port,
                           max_bytes=settings.smtp_max_bytes, domains=settings.smtp_domains,
-                          on_new_mail=app[MAIL_WAKE].set, inspector=app[INSPECTOR])
+                          on_new_mail=app[MAIL_WAKE].set, inspector=app[INSPECTOR],
+                          trust=SmtpTrust(settings.smtp_clients, settings.smtp_user, settings.smtp_password), tls=tls)
         await inbox.start()
         app[INBOX] = inbox
         readiness.ok("mail_source")

@@ -31,8 +31,9 @@ WIPE_SECONDS = 30.0  # how often sealed secrets past their reveal window are loo
 NOTE_KEY_SECONDS = 6 * 3600.0  # how often an instance notes its sealing key id (core.intake.sealing_keys)
 
 
-def protection_ctx(clock: Clock):
-    """Sender checks and sealing at ingest, who may do what, Reveal, and wiping secrets once their window closed."""
+def protection_ctx(clock: Clock, identities_verified: bool):
+    """Sender checks and sealing at ingest, who may do what (admins only when identities are verified), Reveal, and
+    wiping secrets once their window closed."""
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, store = app[SETTINGS], app[STORE]
         box = AesGcmBox(_secret_keys(settings))
@@ -42,7 +43,8 @@ def protection_ctx(clock: Clock):
             allowed_tenants=frozenset(settings.allowed_tenants or ([settings.app_tenant_id.lower()]
                                                                    if settings.app_tenant_id else [])),
             admins=frozenset(settings.admins), admin_group=settings.admin_group,
-            requester_group=settings.requester_group, admin_conversation=settings.admin_conversation),
+            requester_group=settings.requester_group, admin_conversation=settings.admin_conversation,
+            identities_verified=identities_verified),
             _groups(app, settings))
         revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
                             TeamsMessenger(app[ADAPTER], settings.app_id),

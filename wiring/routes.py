@@ -8,24 +8,32 @@ from typing import Any, Awaitable
 
 from aiohttp import web
 
+from bot.service_urls import service_url_allowed
+from core.jsonbody import BodyRefused, NotJson, decode_json
 from core.readiness import OK
+from wiring.gate import browser_problem, shape_problem
 from wiring.keys import ADAPTER, BOT, INBOX, READINESS, SETTINGS, STORE, TELEMETRY
 
 logger = logging.getLogger(__name__)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    """Hand a Bot Framework activity to the adapter, after rejecting what is not one."""
-    if "application/json" not in request.headers.get("Content-Type", ""):
+    """Hand a Bot Framework activity to the adapter, after rejecting what is not one (wiring.gate)."""
+    authenticated = request.app[SETTINGS].authenticated
+    if request.content_type != "application/json":  # parsed: `text/plain;x=application/json` (cross-site) is not
         return problem(415, "Activities must be sent as application/json.")
+    if not authenticated and (refused := browser_problem(request)):
+        return problem(403, refused, "Forbidden")
     try:
-        body: Any = await request.json()
-    except ValueError:
-        return problem(400, "The body is not valid JSON.")
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        return problem(400, "The body is not a Bot Framework activity (no 'type').")
-    if not isinstance(body.get("conversation"), dict) or not body["conversation"].get("id"):
-        return problem(400, "The activity has no conversation id.")
+        body: Any = decode_json(await request.read(), request.charset)
+    except web.HTTPRequestEntityTooLarge:
+        return problem(413, "The activity is larger than RootMail accepts.", "Too large")
+    except (NotJson, BodyRefused) as unreadable:
+        return problem(400, str(unreadable))
+    if why := shape_problem(body):
+        return problem(400, why)
+    if not authenticated and not service_url_allowed(body["serviceUrl"], authenticated):
+        return problem(403, "Without authentication, RootMail only answers a Bot Connector on loopback.", "Forbidden")
     try:
         response = await request.app[ADAPTER].process(request, request.app[BOT])
     except web.HTTPException:  # 401 for a token the adapter does not accept (bot/adapter.py)

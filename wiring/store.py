@@ -23,6 +23,7 @@ import cards
 from bot.activity_bot import RootMailBot
 from bot.services import Services
 from core.addresses.allocation import Allocator, load_pool
+from core.addresses.limits import AllocationLimits, Limiter
 from core.model import Mailbox
 from core.addresses.pool import load_pool_file
 from core.errors import StartupError
@@ -53,8 +54,11 @@ def store_ctx(injected: Store | None, clock: Clock):
             allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
                                   _low_pool_notifier(app))
             app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
-                                     settings.admin_conversation or None, settings.page_size, readiness=readiness)
-            app[BOT] = RootMailBot(app[SERVICES])
+                                     settings.admin_conversation or None, settings.page_size, readiness=readiness,
+                                     limiter=Limiter(store, clock, AllocationLimits(
+                                         settings.limit_person_hourly, settings.limit_person_open,
+                                         settings.limit_conversation_hourly, settings.limit_conversation_open)))
+            app[BOT] = RootMailBot(app[SERVICES], settings.authenticated)
             yield
             if opening is not None:
                 opening.cancel()

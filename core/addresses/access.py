@@ -44,6 +44,9 @@ class AccessPolicy:
     admin_group: str = ""
     requester_group: str = ""  # empty: anyone in an allowed tenant
     admin_conversation: str = ""  # acting from here counts as acting as an admin (it gets admin notices)
+    # Whether the edge proved who is asking (Bot Framework JWT validation). When it did not, anyone could claim an
+    # admin's object id or the admin conversation's id, so nobody is an admin.
+    identities_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,16 @@ class Access:
         return not self.policy.allowed_tenants or tenant_id.lower() in self.policy.allowed_tenants
 
     async def is_admin(self, person: Person) -> bool:
+        if not self.policy.identities_verified:
+            return False
         object_id = person.aad_object_id.lower()
         if object_id and object_id in self.policy.admins:
             return True
         return bool(self.policy.admin_group) and await self.groups.is_member(self.policy.admin_group, person)
 
     def in_admin_conversation(self, where: Owner) -> bool:
-        return bool(self.policy.admin_conversation) and where.conversation_id == self.policy.admin_conversation
+        return (self.policy.identities_verified and bool(self.policy.admin_conversation)
+                and where.conversation_id == self.policy.admin_conversation)
 
     async def acts_as_admin(self, person: Person, where: Owner) -> bool:
         return self.in_admin_conversation(where) or await self.is_admin(person)

@@ -1,6 +1,7 @@
 """Allocating a fresh, unique-forever root address from the mailbox pool."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,13 @@ PLUS_ATTEMPTS = 8
 POOL_VIEW_SECONDS = 30.0  # how long the mailbox list and free counts are trusted for ordering
 
 LowPoolHook = Callable[[Mailbox, int], Awaitable[None]]
+
+
+def request_key(namespace: str, scope: str, given: str) -> str:
+    """The request id stored for uniqueness: a form's id within its conversation (`form`), an Idempotency-Key within
+    its caller (`api`). The namespace prefix keeps either from naming the other's, and the scope keeps one
+    conversation or caller from naming another's: a replayed id from elsewhere is simply a new request."""
+    return f"{namespace}:" + hashlib.sha256(f"{scope}\n{given}".encode()).hexdigest()[:40]
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,10 @@ class Amendment:
 
 
 async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, actor: str,
-                precondition: Precondition | None = None) -> RootAddress:
+                precondition: Precondition | None = None, by: str = "") -> RootAddress:
     """Apply the amendment atomically (one etag-checked write). Raises AlreadyLinked, AccountIdTaken,
     InvalidRequest, NotFound, or PreconditionFailed when `precondition` does not hold for the record as it is
-    written; audits each part that changed."""
+    written; audits each part that changed (`by`: the actor's name, for the audit card)."""
     account_id = amendment.account_id.replace("-", "").strip() if amendment.account_id is not None else None
     if account_id is not None and (problem := account_id_problem(account_id)):
         raise InvalidRequest({"account_id": f"An AWS account id {problem}."})
@@ -93,8 +93,9 @@ async def amend(store: Store, clock: Clock, address: str, amendment: Amendment, 
     if record.account_id != old.account_id:
         await store.append_audit(AuditEvent(clock(), actor, "link", record.address, {"account_id": record.account_id}))
     if record.owner.conversation_id != old.owner.conversation_id:
-        await store.append_audit(AuditEvent(clock(), actor, "transfer", record.address,
-                                            {"from": old.owner.conversation_id, "to": record.owner.conversation_id}))
+        detail = {"from": old.owner.conversation_id, "to": record.owner.conversation_id, "from_name": old.owner.name,
+                  "to_name": record.owner.name} | ({"by": by[:80]} if by else {})
+        await store.append_audit(AuditEvent(clock(), actor, "transfer", record.address, detail))
     if record.tags != old.tags:
         await store.append_audit(AuditEvent(clock(), actor, "tag", record.address, {"tags": record.tags}))
     return record

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 
 from core.errors import Conflict, NotFound
@@ -64,7 +65,20 @@ class SqliteMails:
             if await self.get_mail(key) is None:
                 raise NotFound(f"no mail {key}")
             raise Conflict(f"mail {key} was changed by someone else")
+        if mail.secret_kind and not mail.secret or self._wal_dirty:  # wiped: no copy may stay behind
+            await self._forget_old_pages()
         return mail_from_dict(json.loads(body), str(row["version"]))
+
+    async def _forget_old_pages(self) -> None:
+        """secure_delete zeroes the row's old bytes in the new page image; the old image itself is still a frame of
+        the write-ahead log until a checkpoint copies the log back and TRUNCATE empties the file. While a reader
+        holds the log (a long export), the checkpoint cannot finish: it is tried again after the next mail write."""
+        async with self._write:
+            try:
+                busy = (await self._one("PRAGMA wal_checkpoint(TRUNCATE)"))[0]
+            except sqlite3.OperationalError:
+                busy = 1
+        self._wal_dirty = bool(busy)
 
     async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
         rows = await self._all("SELECT body, version FROM mails WHERE address = ? ORDER BY received_at DESC LIMIT ?",

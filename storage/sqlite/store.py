@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import sqlite3
 from contextlib import asynccontextmanager
@@ -57,6 +58,7 @@ def _key(address: str) -> str:
 
 @asynccontextmanager
 async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines repeat every SQL parameter: sealed codes
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(str(path), isolation_level=None)
@@ -65,6 +67,7 @@ async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         await db.execute("PRAGMA busy_timeout=5000")
+        await db.execute("PRAGMA secure_delete=ON")  # freed bytes are zeroed: a wiped sealed code leaves no copy
         await db.executescript(SCHEMA)
         yield SqliteStore(db)
     finally:
@@ -75,6 +78,7 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
     def __init__(self, db: aiosqlite.Connection):
         self._db = db
         self._write = asyncio.Lock()  # one connection: multi-statement transactions must not interleave
+        self._wal_dirty = False  # a wiped secret may still be in the write-ahead log (the checkpoint was refused)
 
     async def ping(self) -> None:
         try:
@@ -82,13 +86,14 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
         except (sqlite3.Error, ValueError) as error:
             raise StoreUnavailable(f"SQLite store is not answering: {error}") from error
 
+    # Each read runs to its end in one call: no statement stays open across an await, where a WAL checkpoint on
+    # this same connection (after a sealed code is wiped) would find the table locked.
     async def _one(self, sql: str, *args) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, args) as cursor:
-            return await cursor.fetchone()
+        rows = await self._db.execute_fetchall(sql, args)
+        return next(iter(rows), None)
 
     async def _all(self, sql: str, *args) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, args) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._db.execute_fetchall(sql, args))
 
     async def _change(self, sql: str, *args) -> int:
         """One write statement, outside any other coroutine's open transaction; returns rows changed."""

@@ -52,12 +52,31 @@ class Harness:
         return body["value"]
 
 
-@pytest.fixture
-async def rootmail(aiohttp_client, connector, make_settings):
-    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id))
-    harness = Harness(await aiohttp_client(app), connector)
+# the allocation limits (core.addresses.limits) switched off, for tests of something else that allocate many
+# addresses as one person in one channel; tests/security/test_pool_draining.py is about the limits
+UNLIMITED = {f"ROOTMAIL_LIMIT_{name}": "0" for name in ("PERSON_HOURLY", "PERSON_OPEN", "CONVERSATION_HOURLY",
+                                                         "CONVERSATION_OPEN")}
+
+
+async def _serving(aiohttp_client, connector, settings):
+    harness = Harness(await aiohttp_client(create_app(settings, identities_verified=True)), connector)
     yield harness
     cards = harness.every_card()
     problems = {i: errors for i, errors in enumerate(validate_cards(cards)) if errors} if cards else {}
     assert not problems, f"the bot sent cards Teams would reject: {problems}"
+
+
+@pytest.fixture
+async def rootmail(aiohttp_client, connector, make_settings):
+    async for harness in _serving(aiohttp_client, connector,
+                                  make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id)):
+        yield harness
+
+
+@pytest.fixture
+async def unlimited(aiohttp_client, connector, make_settings):
+    """`rootmail` without the allocation limits."""
+    async for harness in _serving(aiohttp_client, connector, make_settings(
+            ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id, **UNLIMITED)):
+        yield harness
 

@@ -107,7 +107,7 @@ async def start(aiohttp_client, connector, make_settings):
     async def run(clock: Clock | None = None, **env: str) -> Harness:
         clock = clock or Clock()
         settings = make_settings(**({"ROOTMAIL_ADMIN_CONVERSATION": teams.PERSONAL.conversation_id} | env))
-        app = create_app(settings, clock=clock)
+        app = create_app(settings, clock=clock, identities_verified=True)
         app[CLOCK] = clock
         harness = Harness(await aiohttp_client(app), connector)
         started.append(harness)

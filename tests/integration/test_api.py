@@ -155,7 +155,8 @@ async def test_link_transfer_and_tag_in_one_patch(api):
     _, body = await api.call("POST", "/api/v1/addresses", json=NEW | {"tags": {"team": "platform", "old": "x"}})
 
     response, patched = await api.call(
-        "PATCH", body["links"]["self"], headers={"Content-Type": "application/merge-patch+json"},
+        "PATCH", body["links"]["self"], roles=("RootMail.ReadWrite", "RootMail.Transfer"),
+        headers={"Content-Type": "application/merge-patch+json"},
         data=f'{{"account_id": "444455556666", "owner_conversation_id": "{teams.PAYMENTS.conversation_id}", '
              '"tags": {"team": "payments", "old": null}}')
 

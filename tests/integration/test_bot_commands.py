@@ -55,7 +55,8 @@ async def test_double_submit_allocates_once(rootmail):
     assert address in text(first) and address in text(second)
 
 
-async def test_fifty_simultaneous_submits_get_fifty_distinct_addresses(rootmail):
+async def test_fifty_simultaneous_submits_get_fifty_distinct_addresses(unlimited):
+    rootmail = unlimited
     form = await rootmail.say("new")
     data = action(form, "new.submit")["data"]
     cards = await asyncio.gather(*(
@@ -93,7 +94,8 @@ async def test_lookup_from_another_channel_hides_details(rootmail):
     assert (await rootmail.store.get_address(record.address)).state.value == "active"
 
 
-async def test_list_pages_through_the_channels_addresses(rootmail):
+async def test_list_pages_through_the_channels_addresses(unlimited):
+    rootmail = unlimited
     form = await rootmail.say("new")
     data = action(form, "new.submit")["data"]
     for i in range(12):

@@ -19,7 +19,8 @@ def now() -> datetime:
 
 
 async def start(aiohttp_client, make_settings, limited, **env):
-    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id, **env))
+    app = create_app(make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id, **env),
+                     identities_verified=True)
     client = await aiohttp_client(app)
     return client, app
 
@@ -84,7 +85,7 @@ async def test_the_admin_status_shows_pool_backlog_lanes_and_the_graph_source(ai
     from tests.integration.conftest import Harness
 
     rootmail = Harness(await aiohttp_client(create_app(make_settings(
-        ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id))), connector)
+        ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id), identities_verified=True)), connector)
     await rootmail.say("help", teams.PERSONAL)
 
     card = await rootmail.say("status", teams.PERSONAL)

@@ -62,13 +62,13 @@ async def test_a_hundred_new_addresses_at_once_over_two_instances_are_all_distin
     from app import create_app
     from tests.cardwalk import action, text
     from tests.fakes import teams
-    from tests.integration.conftest import Harness
+    from tests.integration.conftest import UNLIMITED, Harness
     from tests.integration.test_bot_commands import FORM
 
     async with shared_database(cosmos_server) as (store_a, store_b):
-        a = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-a"),
+        a = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-a", **UNLIMITED),
                                                     store=store_a)), connector)
-        b = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-b"),
+        b = Harness(await aiohttp_client(create_app(make_settings(ROOTMAIL_INSTANCE_ID="rootmail-b", **UNLIMITED),
                                                     store=store_b)), connector)
         form = action(await a.say("new"), "new.submit")["data"]
         cards = await asyncio.gather(*(

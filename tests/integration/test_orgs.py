@@ -45,7 +45,7 @@ def open_account(org, email: str, name: str) -> str:
 async def rootmail(aiohttp_client, connector, make_settings, aws):
     settings = make_settings(ROOTMAIL_ORG_ROLE_ARN=ROLE, ROOTMAIL_ORG_SYNC_MINUTES="0",
                              ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id)
-    harness = Harness(await aiohttp_client(create_app(settings)), connector)
+    harness = Harness(await aiohttp_client(create_app(settings, identities_verified=True)), connector)
     yield harness
     problems = [errors for errors in validate_cards(harness.every_card()) if errors]
     assert not problems, problems
@@ -170,7 +170,7 @@ async def test_sync_is_for_admins_only(rootmail, aws):
 
 async def test_sync_without_a_role_says_how_to_set_it_up(aiohttp_client, connector, make_settings):
     settings = make_settings(ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id)
-    harness = Harness(await aiohttp_client(create_app(settings)), connector)
+    harness = Harness(await aiohttp_client(create_app(settings, identities_verified=True)), connector)
 
     card = await harness.say("sync", teams.PERSONAL)
 
@@ -181,7 +181,7 @@ async def test_sync_without_a_role_says_how_to_set_it_up(aiohttp_client, connect
 async def test_the_schedule_posts_drift_to_the_admin_conversation_once_per_change(aiohttp_client, connector,
                                                                                      make_settings, aws):
     settings = make_settings(ROOTMAIL_ORG_ROLE_ARN=ROLE, ROOTMAIL_ADMIN_CONVERSATION=teams.PERSONAL.conversation_id)
-    harness = Harness(await aiohttp_client(create_app(settings, org_sync_interval=0.3)), connector)
+    harness = Harness(await aiohttp_client(create_app(settings, org_sync_interval=0.3, identities_verified=True)), connector)
     await harness.say("help", teams.PERSONAL)  # RootMail knows the admin chat
     open_account(aws, "legacy-root@corp.example", "Legacy Billing")
     before = len(connector.in_conversation(teams.PERSONAL.conversation_id))

@@ -22,7 +22,8 @@ async def test_low_pool_is_reported_once_to_the_admin_conversation(aiohttp_clien
     assert len(notices) == 1
 
 
-async def test_when_aliases_run_out_plus_addresses_take_over(rootmail):
+async def test_when_aliases_run_out_plus_addresses_take_over(unlimited):
+    rootmail = unlimited
     form = await rootmail.say("new")
     data = action(form, "new.submit")["data"]
     for i in range(41):

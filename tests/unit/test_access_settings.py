@@ -42,8 +42,10 @@ def test_groups_need_their_file_and_an_exposed_inbox_needs_its_own_boundary_id(t
                        "ROOTMAIL_SMTP_DOMAINS": "example.com", "ROOTMAIL_AWS_SENDER_DOMAINS": " , ",
                        "ROOTMAIL_GROUPS_FILE": str(tmp_path / "missing.json")})
     problems = "\n".join(error.value.problems)
-    for name in ("ROOTMAIL_AUTHSERV_IDS", "ROOTMAIL_GROUPS_FILE", "ROOTMAIL_AWS_SENDER_DOMAINS"):
+    for name in ("ROOTMAIL_AUTHSERV_IDS", "ROOTMAIL_GROUPS_FILE", "ROOTMAIL_AWS_SENDER_DOMAINS",
+                 "ROOTMAIL_SMTP_CLIENTS"):  # the inbox beyond loopback must know its boundary (mail.smtp_trust)
         assert name in problems
-    assert len(error.value.problems) == 3
+    assert len(error.value.problems) == 4
     assert load_settings({"ROOTMAIL_SMTP_HOST": "0.0.0.0", "ROOTMAIL_SMTP_DOMAINS": "example.com",
-                          "ROOTMAIL_AUTHSERV_IDS": "mx.example.com"}).authserv_ids == ("mx.example.com",)
+                          "ROOTMAIL_AUTHSERV_IDS": "mx.example.com", "ROOTMAIL_SMTP_CLIENTS": "10.0.0.0/24"}
+                         ).authserv_ids == ("mx.example.com",)

@@ -105,7 +105,8 @@ class GraphHarness(Harness):
 
 async def start_rootmail(aiohttp_client, connector, graph: FakeGraph, settings, clock: Clock, port: int,
                          **overrides: Any) -> GraphHarness:
-    app = create_app(settings, clock=clock, graph_credential=StaticToken(graph.token), **overrides)
+    app = create_app(settings, clock=clock, graph_credential=StaticToken(graph.token),
+                     **({"identities_verified": True} | overrides))
     client = await aiohttp_client(app, server_kwargs={"port": port})
     await opened(app)
     return GraphHarness(client, connector, graph=graph, clock=clock)

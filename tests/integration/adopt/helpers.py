@@ -56,7 +56,7 @@ async def start(aiohttp_client, connector, make_settings, org):
             "ROOTMAIL_ADOPT_ROLE_ARN": ADOPT_ROLE} | env))
         app = create_app(settings, org_accounts=OrganizationsAccounts(ORG_ROLE, endpoint_url=org.url),
                          aws_account=AccountClient(ADOPT_ROLE, endpoint_url=org.url, attempts=1),
-                         adopt_policy=policy)
+                         adopt_policy=policy, identities_verified=True)
         harness = Harness(await aiohttp_client(app), connector)
         org.smtp = ("127.0.0.1", app[INBOX].port)
         started.append(harness)
