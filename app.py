@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from api.routes import api_app
+from bot.service_urls import ServiceUrls
 from bot.adapter import bot_adapter
 from bot.poster import BotPoster
 from core.adoption.states import AccountApi, Policy
@@ -30,7 +31,8 @@ from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTO
                          READINESS, REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
 from wiring.mail import forwarder_ctx, mail_source_ctx
 from wiring.protection import protection_ctx
-from wiring.routes import graph_inbox, healthz, messages, metrics, readyz
+from wiring.health import healthz, readyz
+from wiring.routes import graph_inbox, messages, metrics
 from wiring.server import serve
 from wiring.store import store_ctx
 
@@ -53,7 +55,8 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app[SETTINGS] = settings
     app[MAIL_WAKE] = asyncio.Event()
     adapter = app[ADAPTER] = bot_adapter(settings)
-    app[POSTER] = poster or BotPoster(adapter, settings.app_id, http=lambda: app[HTTP])
+    app[POSTER] = poster or BotPoster(adapter, settings.app_id, http=lambda: app[HTTP],
+                                           service_urls=ServiceUrls.of(settings))
     app[TELEMETRY] = Telemetry()
     app[READINESS] = Readiness(clock)
     app.cleanup_ctx.append(store_ctx(store, clock))
@@ -71,7 +74,8 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     if settings.mail_source == "graph":  # Graph posts here; graph_credential may be injected (tests)
-        app.router.add_post(NOTIFICATIONS_PATH, graph_endpoint(lambda request: graph_inbox(request).accept_notifications))
+        app.router.add_post(NOTIFICATIONS_PATH,
+                            graph_endpoint(lambda request: graph_inbox(request).accept_notifications))
         app.router.add_post(LIFECYCLE_PATH, graph_endpoint(lambda request: graph_inbox(request).accept_lifecycle))
     return app
 

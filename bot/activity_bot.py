@@ -11,7 +11,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccou
 import cards
 from bot.handlers import Card, run_action, run_command
 from bot.channel_names import ChannelNames
-from bot.service_urls import service_url_allowed
+from bot.service_urls import ServiceUrls
 from bot.services import Services
 from bot.turn import command_text, owner_of, turn_of
 from cards.protection import refusal_card
@@ -34,15 +34,15 @@ def card_message(card: Card, summary: str = "RootMail") -> Activity:
 
 
 class RootMailBot(ActivityHandler):
-    def __init__(self, services: Services, authenticated: bool = False):
-        self._services, self._authenticated = services, authenticated
+    def __init__(self, services: Services, service_urls: ServiceUrls | None = None):
+        self._services, self._urls = services, service_urls or ServiceUrls(False)
         self._names = ChannelNames()
         self._known_conversations: set[str] = set()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         correlation_id.set(f"turn:{activity.id or uuid.uuid4().hex[:12]}")  # the adapter runs each turn in its own task
-        if not service_url_allowed(activity.service_url, self._authenticated):  # no reply, nothing remembered
+        if not self._urls.allowed(activity.service_url):  # no reply, nothing remembered
             logger.warning("activity from a Bot Connector RootMail does not call ignored")
             return
         owner = owner_of(activity)

@@ -20,6 +20,7 @@ from core.addresses.limits import OverLimit
 from core.errors import Forbidden, InvalidRequest
 from core.addresses.inventory import pool_status
 from core.model import RootAddress
+from core.readiness import OK, STARTING
 from core.addresses.rules import parse_new_address_request
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,12 @@ async def pool(services: Services, turn: Turn) -> Card:
     """Admins only: each shared mailbox's fill level, after reading its aliases from Exchange again."""
     if not services.is_admin_conversation(turn.owner.conversation_id):
         return cards.error_card("Only admins can see the pool", "Run pool in RootMail's admin conversation.")
+    source = await services.part_state("mail_source") if services.exchange and services.part_state else None
+    if source is not None and source.state != OK:  # Exchange cannot be read: say so at once, do not wait on it
+        since = source.since.strftime("%Y-%m-%d %H:%M UTC")
+        return pool_status_card(await pool_status(services.store), down=(
+            f"{source.label} {'is still starting' if source.state == STARTING else 'cannot be read'} since {since}"
+            f"{': ' + source.reason if source.reason else ''}. These are RootMail's last figures."))
     problems = await services.sync_pool() if services.sync_pool else {}
     return pool_status_card(await pool_status(services.store), problems, synced=services.sync_pool is not None)
 

@@ -8,7 +8,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 from botbuilder.schema import ConversationReference, ErrorResponseException
 
-from bot.service_urls import service_url_allowed
+from bot.service_urls import ServiceUrls
 from core.model import Owner, Person
 from core.intake.reveal import MembershipUnknown
 
@@ -22,14 +22,16 @@ class TeamsMembership:
     .get_team_member means to; botbuilder 4.17.1 asks the activity's conversation instead, so it is called
     directly here), the chat's members otherwise. 404 is "not a member"; anything else is unknown."""
 
-    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 10.0):
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 10.0,
+                 service_urls: ServiceUrls | None = None):
         self._adapter, self._app_id, self._timeout = adapter, app_id, timeout
+        self._urls = service_urls or ServiceUrls(bool(app_id))
 
     async def is_member(self, owner: Owner, person: Person) -> bool:
         if not owner.reference or not person.id:
             raise MembershipUnknown("no conversation reference or user id to ask Teams with")
         reference = ConversationReference().deserialize(owner.reference)
-        if not service_url_allowed(reference.service_url, bool(self._app_id)):
+        if not self._urls.allowed(reference.service_url):
             raise MembershipUnknown("the stored service URL is not a Bot Connector RootMail calls")
         conversation = owner.team_id or owner.conversation_id
         answers: list[bool] = []

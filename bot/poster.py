@@ -25,7 +25,7 @@ from botframework.connector.auth import AppCredentials, AuthenticationConstants
 from yarl import URL
 
 from bot.adapter import bot_credentials
-from bot.service_urls import service_url_allowed
+from bot.service_urls import ServiceUrls
 from core.model import Owner
 from core.ports import PostFailed
 
@@ -70,9 +70,10 @@ class BotPoster:
     """Implements core.ports.Poster: one Bot Connector call per post, over one pooled HTTP session."""
 
     def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 15.0, *,
-                 http: Callable[[], aiohttp.ClientSession] | None = None):
+                 http: Callable[[], aiohttp.ClientSession] | None = None, service_urls: ServiceUrls | None = None):
         """`http` gives the app's shared session; without it the poster opens (and `close`s) its own."""
         self._adapter, self._app_id, self._timeout, self._shared = adapter, app_id, timeout, http
+        self._urls = service_urls or ServiceUrls(bool(app_id))
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, _Token] = {}  # by service URL, as botbuilder's connector factory makes credentials
 
@@ -81,7 +82,7 @@ class BotPoster:
         service_url, conversation = reference.get("serviceUrl"), (reference.get("conversation") or {}).get("id")
         if not service_url or not conversation:
             raise PostFailed(f"no conversation reference stored for {owner.conversation_id}", permanent=True)
-        if not service_url_allowed(service_url, bool(self._app_id)):
+        if not self._urls.allowed(service_url):
             raise PostFailed(f"the service URL stored for {owner.conversation_id} is not a Bot Connector RootMail "
                              "calls (bot.service_urls)", permanent=True)
         # encoded=True: sent as botbuilder sends it (every reserved character of the id percent-encoded); yarl

@@ -11,7 +11,7 @@ from botbuilder.schema import ChannelAccount, ConversationParameters, Conversati
 
 from bot.activity_bot import card_message
 from bot.poster import RETRYABLE, _retry_after
-from bot.service_urls import service_url_allowed
+from bot.service_urls import ServiceUrls
 from core.model import Owner, Person
 from core.ports import PostFailed
 
@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 class TeamsMessenger:
-    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 15.0):
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, timeout: float = 15.0,
+                 service_urls: ServiceUrls | None = None):
+        self._urls = service_urls or ServiceUrls(bool(app_id))
         self._adapter, self._app_id, self._timeout = adapter, app_id, timeout
 
     async def send_private(self, person: Person, where: Owner, card: dict[str, Any], summary: str) -> None:
@@ -55,7 +57,7 @@ class TeamsMessenger:
                                                                              self._app_id or None), replace)
 
     def _check(self, service_url: str | None) -> None:
-        if not service_url_allowed(service_url, bool(self._app_id)):
+        if not self._urls.allowed(service_url):
             raise PostFailed("the stored service URL is not a Bot Connector RootMail calls", permanent=True)
 
     async def _run(self, start: Callable[[Callable], Awaitable[Any]], work: Callable[[TurnContext], Awaitable]) -> None:

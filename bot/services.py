@@ -31,6 +31,8 @@ class Services:
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
     readiness: Readiness | None = None  # how the store, the mail source and AWS are doing (core.readiness)
+    part_state: Callable[[str], Awaitable[Any]] | None = None  # a part's PartState now (wiring.health)
+    exchange: bool = False  # the mail source is Exchange Online (Microsoft Graph): `pool` reads it
     limiter: Limiter | None = None  # per-person and per-conversation allocation limits; None: no limits
 
     def is_admin_conversation(self, conversation_id: str) -> bool:

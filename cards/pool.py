@@ -10,11 +10,12 @@ MAX_MISSING_SHOWN = 10
 
 
 def pool_status_card(statuses: list[MailboxStatus], problems: dict[str, str] | None = None,
-                     synced: bool = False) -> Element:
-    """One section per mailbox: free and assigned aliases against its capacity, and what Exchange said."""
+                     synced: bool = False, down: str = "") -> Element:
+    """One section per mailbox: free and assigned aliases against its capacity, and what Exchange said; `down` says
+    why Exchange could not be read at all."""
     problems = problems or {}
-    intro = ("Aliases were just read again from Exchange Online." if synced else
-             "Aliases come from the pool file; RootMail does not read Exchange in this setup.")
+    intro = down or ("Aliases were just read again from Exchange Online." if synced else
+                     "Aliases come from the pool file; RootMail does not read Exchange in this setup.")
     body: list[Element] = [heading("Alias pool"), note(intro, spacing="None")]
     if not statuses:
         body.append(text("The pool has no mailboxes. Add shared mailboxes to the pool file."))

@@ -24,6 +24,7 @@ class PartState:
     since: datetime
     reason: str = ""
     required: bool = True  # not ready while a required part is not ok
+    opened: bool = False  # it was ok once: from then on its state comes from asking it (a live check)
 
     def describe(self) -> str:
         return f"{FAILING}: {self.reason}" if self.state == FAILING else self.state
@@ -41,6 +42,7 @@ class Readiness:
 
     def ok(self, name: str) -> None:
         self._set(name, OK, "")
+        self._parts[name] = replace(self._parts[name], opened=True)
         self._ok[name].set()
 
     def failing(self, name: str, reason: str) -> None:

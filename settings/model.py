@@ -27,6 +27,7 @@ class Settings:
     app_password: str
     app_type: str
     app_tenant_id: str
+    service_url_hosts: tuple[str, ...]
     managed_identity_client_id: str
     host: str
     port: int

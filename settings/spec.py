@@ -28,6 +28,9 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
      "Client id of RootMail's user-assigned managed identity, for Cosmos DB without a key and AWS web identity "
      "tokens (azure-identity must be told which user-assigned identity to use). Empty: the system-assigned one.",
      "99999999-8888-7777-6666-555555555555"),
+    ("ROOTMAIL_SERVICE_URL_HOSTS", "service_url_hosts", "", p.domains, False,
+     "Bot Connector hosts RootMail may call besides Teams' own (bot/service_urls.py lists those): a sovereign cloud's "
+     "host Microsoft's pages do not name. Plain http only to loopback.", "smba.example.cn"),
     ("ROOTMAIL_HOST", "host", "127.0.0.1", p.text, False, "Address the HTTP server binds to.", "0.0.0.0"),
     ("ROOTMAIL_PORT", "port", "3978", p.int_between(0, 65535), False, "HTTP port (/api/messages, /healthz).", "8080"),
     ("ROOTMAIL_STORE", "store_url", "sqlite:///var/rootmail.db", p.store_url, False,

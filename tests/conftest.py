@@ -20,7 +20,9 @@ def make_settings(tmp_path, microsoft):
         base = {"ROOTMAIL_STORE": f"sqlite:///{tmp_path / 'rootmail.db'}", "ROOTMAIL_MAIL_SOURCE": "none",
                 "ROOTMAIL_SMTP_PORT": "0", "ROOTMAIL_INSTANCE_ID": "test-1",
                 "MicrosoftAppId": BOT_APP_ID, "MicrosoftAppPassword": BOT_SECRET,
-                "MicrosoftAppTenantId": microsoft.tenants[0].tenant_id}
+                "MicrosoftAppTenantId": microsoft.tenants[0].tenant_id,
+                # the fake Bot Connectors listen on loopback, where Teams' own hosts would be
+                "ROOTMAIL_SERVICE_URL_HOSTS": "127.0.0.1"}
         return load_settings(base | env)
     return make
 

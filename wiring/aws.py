@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from bot.service_urls import ServiceUrls
 from bot.adopt import CardBoard
 from bot.reveal import TeamsMessenger
 from cards.drift import drift_card
@@ -91,7 +92,9 @@ def adopt_ctx(injected: AccountApi | None, clock: Clock, policy: Policy | None):
         box = app[INSPECTOR].box
         adopter = Adopter(app[STORE], clock, api, app[SERVICES].allocator,
                           lambda mail: box.open(mail.secret, secret_context(mail.key)),
-                          CardBoard(app[POSTER], TeamsMessenger(app[ADAPTER], settings.app_id)), settings.instance_id,
+                          CardBoard(app[POSTER], TeamsMessenger(app[ADAPTER], settings.app_id,
+                                                                service_urls=ServiceUrls.of(settings))),
+                          settings.instance_id,
                           policy or Policy(code_wait=timedelta(minutes=settings.adopt_code_minutes)),
                           settings.adopt_concurrency)
         app[ADOPTER] = adopter

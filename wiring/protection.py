@@ -10,6 +10,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 import cards
+from bot.service_urls import ServiceUrls
 from bot.members import TeamsMembership
 from bot.reveal import TeamsMessenger
 from cards.protection import private_secret_card
@@ -46,8 +47,9 @@ def protection_ctx(clock: Clock, identities_verified: bool):
             requester_group=settings.requester_group, admin_conversation=settings.admin_conversation,
             identities_verified=identities_verified),
             _groups(app, settings))
-        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
-                            TeamsMessenger(app[ADAPTER], settings.app_id),
+        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id,
+                                                                 service_urls=ServiceUrls.of(settings)),
+                            TeamsMessenger(app[ADAPTER], settings.app_id, service_urls=ServiceUrls.of(settings)),
                             RevealCards(cards.mail_card, private_secret_card))
         app[REVEALER] = revealer
         services = app[SERVICES]

@@ -1,18 +1,16 @@
-"""The bot's HTTP edge: /api/messages (only well-formed activities reach the adapter), health, readiness, metrics."""
+"""The bot's HTTP edge: /api/messages (only well-formed activities reach the adapter), metrics, Graph's posts."""
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
-from typing import Any, Awaitable
+from typing import Any
 
 from aiohttp import web
 
 from bot.service_urls import service_url_allowed
 from core.jsonbody import BodyRefused, NotJson, decode_json
-from core.readiness import OK
 from wiring.gate import browser_problem, shape_problem
-from wiring.keys import ADAPTER, BOT, INBOX, READINESS, SETTINGS, STORE, TELEMETRY
+from wiring.keys import ADAPTER, BOT, INBOX, SETTINGS, TELEMETRY
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +47,6 @@ def problem(status: int, detail: str, title: str = "Bad activity") -> web.Respon
                              content_type="application/problem+json")
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "alive"})
-
-
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text; by default only for scrapers on this host (ROOTMAIL_METRICS)."""
     mode = request.app[SETTINGS].metrics
@@ -67,33 +61,6 @@ def _from_loopback(request: web.Request) -> bool:
         return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         return False
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Each dependency and its state, never waiting long: parts still starting or failing say so from the readiness
-    board; parts that are up are asked again (the store with a short timeout, the mail source from memory)."""
-    checks: dict[str, str] = {}
-    for part in request.app[READINESS]:
-        checks[part.name] = part.describe()
-        if part.state == OK and part.name in LIVE_CHECKS:
-            checks[part.name] = await _live(LIVE_CHECKS[part.name](request.app))
-    ready = all(checks.get(part.name) == OK for part in request.app[READINESS] if part.required)
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
-                             status=200 if ready else 503)
-
-
-async def _live(ping: Awaitable[None]) -> str:
-    try:
-        await asyncio.wait_for(ping, READY_TIMEOUT)
-        return OK
-    except asyncio.TimeoutError:
-        return f"failing: no answer within {READY_TIMEOUT:.0f} s"
-    except Exception as error:  # readiness reports, it never raises
-        return f"failing: {type(error).__name__}"
-
-
-LIVE_CHECKS = {"store": lambda app: app[STORE].ping(), "mail_source": lambda app: app[INBOX].ping()}
-READY_TIMEOUT = 1.0
 
 
 def graph_inbox(request: web.Request) -> Any:

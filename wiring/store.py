@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 import cards
+from bot.service_urls import ServiceUrls
 from bot.activity_bot import RootMailBot
 from bot.services import Services
 from core.addresses.allocation import Allocator, load_pool
@@ -27,11 +28,13 @@ from core.addresses.limits import AllocationLimits, Limiter
 from core.model import Mailbox
 from core.addresses.pool import load_pool_file
 from core.errors import StartupError
+from core.tasks import cancel_all
 from core.ports import Clock, PostFailed, Store
 from core.readiness import FAILING, Readiness, backoff
 from settings import ROOT, Settings
 from storage.pending import PendingStore
 from storage.sqlite import open_sqlite
+from wiring.health import current
 from wiring.keys import BOT, POSTER, READINESS, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
@@ -58,7 +61,9 @@ def store_ctx(injected: Store | None, clock: Clock):
                                      limiter=Limiter(store, clock, AllocationLimits(
                                          settings.limit_person_hourly, settings.limit_person_open,
                                          settings.limit_conversation_hourly, settings.limit_conversation_open)))
-            app[BOT] = RootMailBot(app[SERVICES], settings.authenticated)
+            app[SERVICES].part_state = lambda name: current(app, name)
+            app[SERVICES].exchange = settings.mail_source.startswith("graph")
+            app[BOT] = RootMailBot(app[SERVICES], ServiceUrls.of(settings))
             yield
             if opening is not None:
                 opening.cancel()
@@ -161,9 +166,5 @@ async def stop(task: asyncio.Task | None) -> None:
     """Cancel a background task and wait until it has stopped; what it raised before is logged, not re-raised."""
     if task is None:
         return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        try:
-            await task
-        except Exception:
-            logger.exception("background task failed", extra={"task": task.get_name()})
+    for error in await cancel_all([task]):
+        logger.error("background task failed", exc_info=error, extra={"task": task.get_name()})

@@ -20,6 +20,7 @@ from core.intake.leak_guard import LeakGuard
 from core.delivery.lanes import Delivery, Lanes, LaneSettings
 from core.errors import StoreUnavailable
 from core.metrics import Metrics, NoMetrics
+from core.tasks import cancel_all
 from core.model import InboundMail, MailState, Owner, RootAddress
 from core.ports import Clock, Poster, Store
 
@@ -145,9 +146,7 @@ class Forwarder:
                 if pause > 0:
                     await asyncio.sleep(pause)
         finally:
-            for task in (self._dispatcher, renewer):
-                task.cancel()
-            await asyncio.gather(self._dispatcher, renewer, return_exceptions=True)
+            await cancel_all([self._dispatcher, renewer])
 
     def _sleep_for(self, idle_seconds: float) -> float:
         """Idle until new mail wakes us, or until the earliest retry this instance scheduled."""

@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from core.errors import MailSourceUnavailable
 from core.model import InboundMail
+from core.tasks import cancel_all
 from mail.graph.api import INBOX, JUNK, GraphMail, MailboxUnresolved
 from mail.graph.delta import DeltaRunner
 from mail.graph.ingest import GraphIngest
@@ -75,11 +76,7 @@ class GraphMailSource:
 
     async def stop(self) -> None:
         """Subscriptions stay: they outlive a restart, and other instances use them."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
 
     async def ping(self) -> None:

@@ -86,6 +86,7 @@ async def test_with_graph_and_entra_unreachable_commands_that_need_only_the_stor
             checks = (await response.json())["checks"]
         assert checks["store"] == "ok"
         assert checks["mail_source"] != "ok"
+
     code, _ = rootmail.terminate()
     assert code == 0
     log = rootmail.output()

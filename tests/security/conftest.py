@@ -5,7 +5,9 @@ import pytest
 
 from app import create_app
 from tests.fakes import teams
+from tests.fakes.connector import FakeConnector
 from tests.fakes.jwks import AUDIENCE
+from tests.fakes.serving import serving
 from tests.integration.conftest import Harness
 from tests.integration.test_api import Api
 
@@ -23,10 +25,19 @@ async def api(aiohttp_client, connector, make_settings, tenant):
 
 
 @pytest.fixture
-async def unsigned(aiohttp_client, connector, make_settings):
+async def local_connector(aiohttp_server):
+    """A Bot Connector with no bot registered, as the Agents Playground is: it signs nothing and checks no token."""
+    return await serving(aiohttp_server, FakeConnector())
+
+
+@pytest.fixture
+async def unsigned(aiohttp_client, local_connector, make_settings):
     """`await unsigned(**env)`: RootMail as `make run` starts it, without MicrosoftAppId, on the fake Bot Connector;
     nothing vouches for who sends its activities."""
+    connector = local_connector
+
     async def run(**env: str) -> Harness:
-        settings = make_settings(**({"ROOTMAIL_ADMIN_CONVERSATION": teams.PERSONAL.conversation_id} | env))
+        no_app = {"MicrosoftAppId": "", "MicrosoftAppPassword": "", "MicrosoftAppTenantId": ""}
+        settings = make_settings(**(no_app | {"ROOTMAIL_ADMIN_CONVERSATION": teams.PERSONAL.conversation_id} | env))
         return Harness(await aiohttp_client(create_app(settings)), connector)
     return run
