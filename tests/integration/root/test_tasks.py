@@ -223,3 +223,23 @@ async def test_a_task_that_fails_at_run_time_is_on_record_with_the_session_it_go
     assert failed.action == "root-task-failed" and failed.detail["refusal"] == "refused"
     task = await desk(harness).book.task(task_id(asked))
     assert task.state.value == "failed"
+
+
+async def test_every_task_gets_its_own_short_root_session_used_only_while_it_runs(start, org):
+    org.buckets["payments-logs"] = (PAYMENTS, "{}")
+    harness = await start()
+    await own(harness, org, PAYMENTS)
+
+    for words in ("unlock-bucket payments-logs", "delete-credentials mfa"):
+        asked = await ask(harness, f"{PAYMENTS} {words}")
+        await harness.execute("root.approve", {"task": task_id(asked)}, ADMIN_CHAT, teams.ALICE)
+
+    sessions = list(org.sessions.values())
+    assert len(sessions) == 2 and len({s.key for s in sessions}) == 2  # never shared between tasks
+    assert [s.policy for s in sessions] == ["S3UnlockBucketPolicy", "IAMDeleteRootUserCredentials"]
+    for session in sessions:
+        assert session.expires - session.issued == 120  # ROOTMAIL_ROOT_SESSION_SECONDS, at most 900
+        assert session.calls and all(at <= session.expires for _, at in session.calls)
+    assert max(at for _, at in sessions[0].calls) < min(at for _, at in sessions[1].calls)  # dropped with its task
+    assert all(c.key_id != sessions[0].key for c in org.calls if c.operation in ("ListMFADevices",
+                                                                                "DeactivateMFADevice"))
