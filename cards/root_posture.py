@@ -1,5 +1,4 @@
-"""Root posture cards: the organization's figure for admins, a channel's own accounts, and the section `lookup` adds
-for an account, with the buttons that ask for a root task."""
+"""Root posture cards: the organization's figure for admins, a channel's own accounts, and lookup's root section."""
 from __future__ import annotations
 
 from cards import text as t

@@ -1,8 +1,4 @@
-"""The root task card: what was asked, by whom, who approved it, the AssumeRoot session it ran in, and the result.
-
-The same card goes to the admin conversation (with Approve and Decline while it waits) and to the conversation that
-asked; it is updated in place as the task moves on.
-"""
+"""The root task card: request, approval, the AssumeRoot session it ran in, and the result (updated in place)."""
 from __future__ import annotations
 
 from cards import text as t
