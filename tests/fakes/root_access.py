@@ -93,6 +93,7 @@ class RootOrg(AwsOrg):
     roots: dict[str, RootUser] = field(default_factory=dict)
     buckets: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name -> (account, policy)
     queues: dict[str, str] = field(default_factory=dict)  # queue URL -> policy ("" none)
+    sent_resets: list[tuple[str, str]] = field(default_factory=list)  # (account, reset link mailed)
     sessions: dict[str, RootSession] = field(default_factory=dict)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -113,6 +114,8 @@ class RootOrg(AwsOrg):
         if not self.root(account_id).password:
             return False
         message = build_message("reset", self.accounts[account_id].email, account_id)
+        link = re.search(r"https://signin\.aws\.amazon\.com/\S+", message.get_body(("plain",)).get_content())[0]
+        self.sent_resets.append((account_id, link))
         assert self.smtp is not None, "set smtp to RootMail's SMTP inbox"
         await asyncio.get_running_loop().run_in_executor(self._senders, _send, message, *self.smtp)
         return True
