@@ -11,6 +11,8 @@ root posture `lookup` shows for a linked account. Registered into bot.handlers' 
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import shlex
 from typing import Any, Awaitable, Callable
 
@@ -22,11 +24,15 @@ from cards.root_posture import channel_posture_card, posture_card, posture_secti
 from cards.root_tasks import task_card
 from core.addresses import registry
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from core.ports import PostFailed
 from core.root_access.api import RootAccessError
 from core.root_access.model import Actor, TaskState
 from core.root_access.requests import draft
 
+logger = logging.getLogger(__name__)
+
 Card = dict[str, Any]
+QUICK = 8.0  # seconds `root status` waits for an audit before answering that the card follows
 Handler = Callable[[Services, Turn], Awaitable[Card]]
 USAGE = ("root-task <account id> delete-credentials [password|access-keys|mfa|certificates|all], allow-recovery "
          "[--minutes N] [--remove-after], unlock-bucket <bucket> or unlock-queue <queue name or URL>; add --reason "
@@ -57,11 +63,29 @@ async def status(services: Services, turn: Turn) -> Card:
         return _not_set_up()
     if not await services.access.acts_as_admin(turn.person, turn.owner):
         return await _channel_status(services, turn)
-    try:
-        report = await services.root.auditor.run()
+    audit = services.root.audit()
+    try:  # a small organization is audited within the turn; a large one's card is posted when it is done
+        await asyncio.wait_for(asyncio.shield(audit), QUICK)
+    except asyncio.TimeoutError:
+        audit.add_done_callback(lambda done: asyncio.ensure_future(_post_when_done(services, turn.owner, done)))
+        return cards.notice_card("Auditing the organization's root users",
+                                 "RootMail reads every member account's root user, a few at a time; the posture card "
+                                 "is posted here when it is done.")
     except RootAccessError:
-        report = await services.root.auditor.last()
-    return posture_card(report)
+        pass  # the audit recorded why it could not run; the card says so
+    return posture_card(await services.root.auditor.last())
+
+
+async def _post_when_done(services: Services, where, done: asyncio.Task) -> None:
+    if done.cancelled() or services.poster is None:
+        return
+    if done.exception() is not None and not isinstance(done.exception(), RootAccessError):
+        logger.error("the root posture audit failed", exc_info=done.exception())
+        return
+    try:
+        await services.poster.post(where, posture_card(await services.root.auditor.last()), "AWS root posture")
+    except PostFailed as failure:
+        logger.warning("could not post the root posture", extra={"reason": failure.reason})
 
 
 async def _channel_status(services: Services, turn: Turn) -> Card:

@@ -3,8 +3,9 @@ each root task's card in the admin conversation (updated in place as it moves on
 that asked and that own the account, and the posture when a scheduled audit finds it changed."""
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from cards.root_posture import posture_card
 from cards.root_tasks import summary, task_card
@@ -25,10 +26,22 @@ class RootServices:
     auditor: Auditor
     region: str = "us-east-1"  # a queue named without its URL is in this region
     recovery_minutes: int = 60
+    _audit: asyncio.Task | None = field(default=None, init=False, repr=False)
 
     @property
     def book(self) -> RootBook:
         return self.desk.book
+
+    def audit(self) -> asyncio.Task:
+        """The audit under way, or a new one: admins pressing at once share one audit."""
+        if self._audit is None or self._audit.done():
+            self._audit = asyncio.create_task(self.auditor.run(), name="root-audit-now")
+        return self._audit
+
+    async def close(self) -> None:
+        if self._audit is not None:
+            self._audit.cancel()
+            await asyncio.gather(self._audit, return_exceptions=True)
 
 
 class RootNotices:

@@ -54,7 +54,7 @@ def root_access_ctx(injected: RootAccessApi | None, clock: Clock, tuning: RootTu
         notices = RootNotices(store, app[POSTER], TeamsMessenger(app[ADAPTER], settings.app_id),
                               settings.admin_conversation)
         desk.notify = notices
-        app[SERVICES].root = RootServices(desk, auditor, settings.org_region, settings.root_recovery_minutes)
+        root = app[SERVICES].root = RootServices(desk, auditor, settings.org_region, settings.root_recovery_minutes)
         app[ROOT_API] = RootApi(desk, auditor, settings.org_region, settings.root_recovery_minutes)
         app[REVEALER].gates += (RecoveryGate(desk.book),)
         seconds = tuning_.audit_seconds if tuning_.audit_seconds is not None else settings.root_audit_minutes * 60
@@ -65,6 +65,7 @@ def root_access_ctx(injected: RootAccessApi | None, clock: Clock, tuning: RootTu
         yield
         for task in tasks:
             await stop(task)
+        await root.close()
         await desk.close()
         if injected is None:
             api.close()

@@ -127,3 +127,13 @@ async def test_the_scheduled_audit_posts_the_posture_to_admins_only_when_it_chan
     await asyncio.sleep(0.2)
     after = await posture_posts()
     assert len(after) == 2 and "1 of 3 member accounts still has root credentials" in after[1]
+
+
+async def test_admins_asking_at_once_share_one_audit(start, org):
+    harness = await start()
+
+    answers = await asyncio.gather(harness.say("root status", ADMIN_CHAT),
+                                   harness.say("root status", ADMIN_CHAT, teams.BOB))
+
+    assert all("2 of 3 member accounts still have root credentials" in text(a) for a in answers)
+    assert len(org.of("AssumeRoot")) == 3 and len(org.of("ListOrganizationsFeatures")) == 1
