@@ -87,10 +87,11 @@ class TaskDesk:
 
     async def decline(self, task_id: str, person: Actor, is_admin: bool) -> Task:
         """An admin, or the requester (who changed their mind), declines."""
-        task = await self._decidable(task_id, person, is_admin or _requester(task_id, person), "decline")
+        task = await self._decidable(task_id, person, is_admin, "decline", requester_may=True)
         return await self._decide(task, person, TaskState.DECLINED)
 
-    async def _decidable(self, task_id: str, person: Actor, allowed, verb: str) -> Task:
+    async def _decidable(self, task_id: str, person: Actor, is_admin: bool, verb: str,
+                         requester_may: bool = False) -> Task:
         task = await self.book.task(task_id)
         if task is None:
             raise NotFound(f"RootMail has no root task {task_id[:40]!r}.")
@@ -101,7 +102,7 @@ class TaskDesk:
             await self.book.save(task)
             await self._tell(task, "decided")
             raise Conflict("Nobody approved this task in time; it expired. Ask again if it is still needed.")
-        if not (await allowed(task) if callable(allowed) else allowed):
+        if not (is_admin or (requester_may and person.same_as(task.requester))):
             await self._refused(person, _subject(task), f"Only a RootMail admin may {verb} root tasks.")
         return task
 
@@ -171,9 +172,3 @@ class TaskDesk:
 
 def _subject(task: Task) -> str:
     return task.address or f"aws-account:{task.account_id}"
-
-
-def _requester(task_id: str, person: Actor):
-    async def check(task: Task) -> bool:
-        return task.id == task_id and person.same_as(task.requester)
-    return check

@@ -7,6 +7,7 @@ import asyncio
 
 from tests.cardwalk import action, text
 from tests.fakes import teams
+from tests.integration.protection_helpers import Clock
 from tests.integration.root.helpers import (ADMIN_CHAT, CAROL, DATA, PAYMENTS, SANDBOX, admin_cards, ask, desk,
                                             org, own, start, task_id)  # noqa: F401
 
@@ -243,3 +244,19 @@ async def test_every_task_gets_its_own_short_root_session_used_only_while_it_run
     assert max(at for _, at in sessions[0].calls) < min(at for _, at in sessions[1].calls)  # dropped with its task
     assert all(c.key_id != sessions[0].key for c in org.calls if c.operation in ("ListMFADevices",
                                                                                 "DeactivateMFADevice"))
+
+
+async def test_the_requester_may_withdraw_and_a_request_nobody_approves_expires(start, org):
+    clock = Clock()
+    harness = await start(clock=clock)
+    await own(harness, org, PAYMENTS)
+    withdrawn = await ask(harness, f"{PAYMENTS} delete-credentials")
+    waiting = await ask(harness, f"{PAYMENTS} delete-credentials password")
+
+    answer = await harness.execute("root.decline", {"task": task_id(withdrawn)}, teams.PLATFORM, teams.BOB)
+    clock.advance(hours=25)
+    late = await harness.execute("root.approve", {"task": task_id(waiting)}, ADMIN_CHAT, teams.ALICE)
+
+    assert "Declined; nothing was done in AWS." in text(answer)
+    assert "Nobody approved this task in time; it expired." in text(late) and "expired" in text(late)
+    assert org.of("AssumeRoot") == [] and org.root(PAYMENTS).password
