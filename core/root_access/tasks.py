@@ -20,7 +20,7 @@ from core.root_access.api import RootAccessApi
 from core.root_access.book import RootBook
 from core.root_access.model import Actor, Task, TaskKind, TaskState
 from core.root_access.requests import Draft
-from core.root_access.runner import Runner, RunRules
+from core.root_access.runner import ACTOR, Runner, RunRules
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ class TaskDesk:
         if self.clock() >= task.expires_at:
             task = replace(task, state=TaskState.EXPIRED, finished_at=self.clock())
             await self.book.save(task)
+            await self._audit(task, Actor(ACTOR, "RootMail"), "root-task-expired", {})
             await self._tell(task, "decided")
             raise Conflict("Nobody approved this task in time; it expired. Ask again if it is still needed.")
         if not (is_admin or (requester_may and person.same_as(task.requester))):

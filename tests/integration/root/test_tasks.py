@@ -259,4 +259,23 @@ async def test_the_requester_may_withdraw_and_a_request_nobody_approves_expires(
 
     assert "Declined; nothing was done in AWS." in text(answer)
     assert "Nobody approved this task in time; it expired." in text(late) and "expired" in text(late)
+    address = (await harness.store.get_by_account_id(PAYMENTS)).address
+    assert (await harness.store.audit_for(address, 1))[0].action == "root-task-expired"
     assert org.of("AssumeRoot") == [] and org.root(PAYMENTS).password
+
+
+async def test_a_throttled_task_is_tried_again_and_fails_as_throttled_only_when_aws_keeps_refusing(start, org):
+    harness = await start()
+    address = await own(harness, org, PAYMENTS)
+    org.throttled_accounts[PAYMENTS] = 1
+
+    first = await ask(harness, f"{PAYMENTS} delete-credentials mfa")
+    done = text(await harness.execute("root.approve", {"task": task_id(first)}, ADMIN_CHAT, teams.ALICE))
+    org.throttled_accounts[PAYMENTS] = 100
+    second = await ask(harness, f"{PAYMENTS} delete-credentials password")
+    failed = text(await harness.execute("root.approve", {"task": task_id(second)}, ADMIN_CHAT, teams.ALICE))
+
+    assert "Approved and done." in done and org.root(PAYMENTS).mfa == []
+    assert "the task failed" in failed and "AWS throttled AssumeRoot (Throttling)" in failed
+    assert org.root(PAYMENTS).password  # nothing was done
+    assert (await harness.store.audit_for(address, 1))[0].detail["refusal"] == "throttled"
