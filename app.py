@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from api import root_access
 from api.routes import api_app
 from bot.service_urls import ServiceUrls
 from bot.adapter import bot_adapter
@@ -19,6 +20,7 @@ from core.errors import StartupError
 from core.ports import Clock, Poster, Store
 from core.readiness import Readiness
 from crypto.box import KeyFileExposed
+from core.root_access.api import RootAccessApi
 from core.adoption.reconcile import AccountSource
 from logs import configure_logging
 from mail.graph.routes import LIFECYCLE_PATH, NOTIFICATIONS_PATH, graph_endpoint
@@ -32,6 +34,7 @@ from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTO
 from wiring.mail import forwarder_ctx, mail_source_ctx
 from wiring.protection import protection_ctx
 from wiring.health import healthz, readyz
+from wiring.root_access import RootTuning, root_access_ctx
 from wiring.routes import graph_inbox, messages, metrics
 from wiring.server import serve
 from wiring.store import store_ctx
@@ -45,9 +48,10 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings, *, store: Store | None = None, poster: Poster | None = None,
                clock: Clock = utc_now, graph_credential: Any = None, org_accounts: AccountSource | None = None,
                org_sync_interval: float | None = None, aws_account: AccountApi | None = None,
-               adopt_policy: Policy | None = None, identities_verified: bool | None = None) -> web.Application:
-    """Build the aiohttp app. `store`, `poster` and `org_accounts` (AWS Organizations) may be injected (tests);
-    otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES.
+               adopt_policy: Policy | None = None, identities_verified: bool | None = None,
+               root_access_api: RootAccessApi | None = None, root_tuning: RootTuning | None = None) -> web.Application:
+    """Build the aiohttp app. `store`, `poster`, `org_accounts` (AWS Organizations) and `root_access_api` may be
+    injected (tests); otherwise built from settings. `org_sync_interval` (seconds) overrides ROOTMAIL_ORG_SYNC_MINUTES.
     `identities_verified`: whether activities prove who sent them; by default only with Bot Framework authentication
     (MicrosoftAppId), and only then are admins recognised. Tests that post unsigned activities in Teams' place pass
     True to reach admin features; main() never does."""
@@ -68,7 +72,10 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     app.cleanup_ctx.append(api_ctx(clock))
     app.cleanup_ctx.append(org_sync_ctx(org_accounts, clock, org_sync_interval))
     app.cleanup_ctx.append(adopt_ctx(aws_account, clock, adopt_policy))
-    app.add_subapp("/api/v1", api_app())
+    app.cleanup_ctx.append(root_access_ctx(root_access_api, clock, root_tuning))
+    api = api_app()
+    api.add_routes(root_access.routes)
+    app.add_subapp("/api/v1", api)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import root_openapi
 from api.auth import READ, READ_WRITE, TRANSFER
 from api.problems import TYPES
 from core.addresses.rules import ACCOUNT_NAME_MAX, ENVIRONMENTS, PURPOSE_MAX
@@ -193,8 +194,8 @@ def document() -> dict[str, Any]:
                                 "Authenticate with an Entra ID access token for RootMail's API app registration "
                                 f"holding the app role {READ} or {READ_WRITE} ({TRANSFER} as well to move an "
                                 "address to another owner). Errors are RFC 9457 problem details."},
-        "paths": _paths(),
-        "components": {"schemas": _schemas(), "securitySchemes": {"entra": {
+        "paths": _paths() | root_openapi.paths(_operation, _problems, _ref),
+        "components": {"schemas": _schemas() | root_openapi.schemas(), "securitySchemes": {"entra": {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
             "description": "Entra ID access token (client credentials for pipelines); app roles "
                            f"{READ}, {READ_WRITE} and {TRANSFER}."}}},

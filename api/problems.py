@@ -27,6 +27,13 @@ TYPES: dict[str, ProblemType] = {
                                 "An admin assigns app roles in Entra ID (Enterprise applications)."),
     "malformed-body": ProblemType(400, "The body cannot be read",
                                   "JSON bodies are UTF-8 (RFC 8259) and nest at most 64 levels deep."),
+    "forbidden": ProblemType(403, "RootMail's rules do not allow this caller to do this",
+                             "For root tasks: the approver must not be the requester (two-person rule)."),
+    "root-access-refused": ProblemType(409, "AWS would not allow this root access",
+                                       "`reason` names why: feature-disabled, not-member, management-account, "
+                                       "not-delegated-admin or refused; `detail` says what to do."),
+    "task-decided": ProblemType(409, "The root task was decided already", "Someone approved or declined it, or it "
+                                "expired; GET it to see its state."),
     "not-found": ProblemType(404, "Not found", "RootMail has no such record, or the URL names no API resource."),
     "method-not-allowed": ProblemType(405, "Method not allowed", "The resource exists but not with this method."),
     "already-linked": ProblemType(409, "The address belongs to another AWS account",

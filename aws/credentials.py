@@ -51,8 +51,9 @@ class RoleSession:
         core.get_component("credential_provider").insert_before("env", _RoleProvider(self._fetch))
         self._session = boto3.session.Session(botocore_session=core, region_name=access.region)
 
-    def client(self, service: str) -> Any:
-        return self._session.client(service, config=self._config, endpoint_url=self.access.endpoint_url)
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A client acting as the role; `endpoint_url` pins one service's endpoint (AssumeRoot's regional STS)."""
+        return self._session.client(service, config=self._config, endpoint_url=self.access.endpoint_url or endpoint_url)
 
     def _fetch(self) -> dict[str, str]:
         """botocore's refresh callback: the role's next set of credentials."""

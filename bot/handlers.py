@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable
 
 import cards
 from bot.org_sync import sync
-from bot import adopt, protect
+from bot import adopt, protect, root
 from bot.services import Services
 from bot.turn import Turn
 from cards.pool import pool_status_card
@@ -187,6 +187,7 @@ COMMANDS.update(protect.COMMANDS)
 ACTIONS.update(protect.ACTIONS)
 COMMANDS.update(adopt.COMMANDS)
 ACTIONS.update(adopt.ACTIONS)
+root.extend(COMMANDS, ACTIONS)
 
 
 async def run_command(services: Services, turn: Turn) -> Card:

@@ -30,6 +30,7 @@ class Services:
     adoption: Any = None  # core.adoption.adopter.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
+    root: Any = None  # bot.root_notices.RootServices: root status and root tasks; None: not set up
     readiness: Readiness | None = None  # how the store, the mail source and AWS are doing (core.readiness)
     part_state: Callable[[str], Awaitable[Any]] | None = None  # a part's PartState now (wiring.health)
     exchange: bool = False  # the mail source is Exchange Online (Microsoft Graph): `pool` reads it

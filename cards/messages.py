@@ -34,7 +34,11 @@ def help_card(unknown: str | None = None) -> e.Element:
         *(_command(*command) for command in COMMANDS),
         e.note("Admins also have: pool (aliases per mailbox, read again from Exchange), sync (compare with AWS "
                "Organizations), status (backlog, pool fill, mail source) and adopt <account id | --all-unmanaged> "
-               "(move an existing account's root e-mail into RootMail).", separator=True),
+               "(move an existing account's root e-mail into RootMail), root status (which member accounts still have "
+               "root credentials).", separator=True),
+        e.note("Root tasks: root-task <account id> delete-credentials | allow-recovery | unlock-bucket <bucket> | "
+               "unlock-queue <queue>, from the channel that owns the account; an admin who is not you approves.",
+               spacing="None"),
         e.note("In a channel, @mention RootMail before the command, for example: @RootMail list. In a personal "
                "chat just type the command; the /rootmail prefix is optional.", separator=True),
     ]

@@ -50,6 +50,9 @@ param awsOrgRoleArn string = ''
 @description('ROOTMAIL_ADOPT_ROLE_ARN from infra/aws/rootmail-roles.yaml (AdopterRoleArn); empty: no adopt.')
 param awsAdoptRoleArn string = ''
 
+@description('ROOTMAIL_ROOT_ROLE_ARN from infra/aws/rootmail-roles.yaml (RootAccessRoleArn); empty: no root status or root tasks.')
+param awsRootRoleArn string = ''
+
 @description('Grant the Graph application permissions with the Microsoft Graph Bicep extension (needs a deployer who may grant them: Privileged Role Administrator). false: infra/hooks prints the commands instead.')
 param grantGraphPermissions bool = true
 
@@ -81,6 +84,7 @@ module resources 'modules/resources.bicep' = {
     adminConversation: adminConversation
     awsOrgRoleArn: awsOrgRoleArn
     awsAdoptRoleArn: awsAdoptRoleArn
+    awsRootRoleArn: awsRootRoleArn
   }
 }
 

@@ -74,6 +74,12 @@ class Settings:
     adopt_role_arn: str
     adopt_concurrency: int
     adopt_code_minutes: int
+    root_role_arn: str
+    root_audit_minutes: int
+    root_concurrency: int
+    root_two_person: bool
+    root_session_seconds: int
+    root_recovery_minutes: int
     aws_web_identity_audience: str
     allowed_tenants: tuple[str, ...]
     admins: tuple[str, ...]
@@ -197,6 +203,9 @@ def _automation_checks(s: Settings) -> list[str]:
     if url and not url.path.endswith(V2_METADATA_PATH):
         problems.append(f"ROOTMAIL_API_METADATA_URL: must be the tenant's v2.0 document, ending in {V2_METADATA_PATH} "
                         "(the v1.0 one is found by leaving out /v2.0)")
+    if s.root_role_arn and s.org_region == "aws-global":
+        problems.append("ROOTMAIL_ORG_REGION: AssumeRoot (ROOTMAIL_ROOT_ROLE_ARN) needs a regional STS endpoint; "
+                        "aws-global is the global one, which AssumeRoot does not support. Name a region.")
     if s.aws_web_identity_audience and s.org_external_id:
         problems.append("ROOTMAIL_ORG_EXTERNAL_ID: AssumeRoleWithWebIdentity takes no external id (the roles' trust "
                         "pins the identity's subject instead); remove it with ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE")

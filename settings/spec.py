@@ -146,6 +146,25 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_ADOPT_CODE_MINUTES", "adopt_code_minutes", "10", p.int_between(1, 1440), False,
      "How long `adopt` waits for an account's code mail before asking AWS for a new code once; then the account "
      "fails.", "15"),
+    ("ROOTMAIL_ROOT_ROLE_ARN", "root_role_arn", "", p.role_arn, False,
+     "Role in the AWS management account (or the IAM delegated administrator) RootMail assumes for centralized root "
+     "access: iam:ListOrganizationsFeatures, organizations:DescribeOrganization and ListAccounts, and sts:AssumeRoot "
+     "limited to the five root-task policies. Uses ROOTMAIL_ORG_EXTERNAL_ID and ROOTMAIL_ORG_REGION (AssumeRoot goes "
+     "to that region's STS endpoint). Empty: no `root status` and no root tasks.",
+     "arn:aws:iam::111122223333:role/RootMailRootAccess"),
+    ("ROOTMAIL_ROOT_AUDIT_MINUTES", "root_audit_minutes", "1440", p.int_between(0, 10080), False,
+     "Minutes between scheduled root posture audits (posted to the admin conversation when the posture changes); "
+     "0: only `root status`.", "360"),
+    ("ROOTMAIL_ROOT_CONCURRENCY", "root_concurrency", "8", p.int_between(1, 50), False,
+     "Member accounts one audit reads at a time, each in its own root session; AWS throttling slows it further.", "16"),
+    ("ROOTMAIL_ROOT_TWO_PERSON", "root_two_person", "true", p.boolean, False,
+     "Two-person rule for root tasks: the admin who approves must not be the person who asked. false: an admin may "
+     "approve their own request.", "true"),
+    ("ROOTMAIL_ROOT_SESSION_SECONDS", "root_session_seconds", "300", p.int_between(60, 900), False,
+     "Lifetime asked of AssumeRoot for a root task (AWS allows at most 900 s); the task's calls take seconds.", "120"),
+    ("ROOTMAIL_ROOT_RECOVERY_MINUTES", "root_recovery_minutes", "60", p.int_between(5, 1440), False,
+     "Default window of a password recovery: how long after approval the requester may reveal the reset link "
+     "(`--minutes` asks for another, up to a day).", "30"),
     ("ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE", "aws_web_identity_audience", "", p.text, False,
      "Keyless AWS: the App ID URI of the Entra application RootMail's managed identity gets tokens for; RootMail "
      "assumes ROOTMAIL_ORG_ROLE_ARN and ROOTMAIL_ADOPT_ROLE_ARN with AssumeRoleWithWebIdentity and that token "

@@ -49,6 +49,7 @@ class Adopter:
     concurrency: int = 5
     _tasks: dict[str, asyncio.Task] = field(default_factory=dict, init=False)
     _slots: asyncio.Semaphore | None = field(default=None, init=False)
+    _resumed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
         self.book = AdoptBook(self.store)
@@ -78,9 +79,12 @@ class Adopter:
 
     async def resume(self) -> int:
         """Drive every unfinished run again (after a restart); returns how many."""
-        runs = await self.book.unfinished_runs()
-        for run in runs:
-            self._spawn(run.id)
+        try:
+            runs = await self.book.unfinished_runs()
+            for run in runs:
+                self._spawn(run.id)
+        finally:
+            self._resumed.set()
         return len(runs)
 
     async def divert(self, mail: InboundMail) -> bool:
@@ -91,7 +95,10 @@ class Adopter:
         return True
 
     async def wait(self, run_id: str) -> None:
-        """Until this instance finished driving the run (tests, shutdown)."""
+        """Until this instance finished driving the run (tests, shutdown). A run this instance did not start is
+        waited for once the resume at start-up has picked up what the store holds."""
+        if run_id not in self._tasks:
+            await self._resumed.wait()
         task = self._tasks.get(run_id)
         if task is not None:
             await asyncio.shield(task)

@@ -39,6 +39,12 @@ class Messenger(Protocol):
         """Replace a posted card for everyone. Raises PostFailed."""
 
 
+class RevealGate(Protocol):
+    async def refusal(self, mail: InboundMail, person: Person, now: datetime) -> str:
+        """A stricter rule for some mails (core.root_access.recovery): why this person may not reveal this mail now,
+        or "" to leave it to the usual rules. A gate can only refuse, never allow."""
+
+
 @dataclass(frozen=True)
 class Revealed:
     by: str
@@ -75,6 +81,7 @@ class Revealer:
     members: Membership
     messenger: Messenger
     cards: RevealCards
+    gates: tuple[RevealGate, ...] = ()  # asked first, admins included; then the usual rules still apply
 
     async def reveal(self, mail_key: str, person: Person, where: Owner) -> Outcome:
         mail = await self.store.get_mail(mail_key) if mail_key else None
@@ -114,6 +121,9 @@ class Revealer:
     async def _refusal(self, mail: InboundMail, record: RootAddress | None, person: Person, where: Owner) -> str:
         if not self.access.tenant_allowed(where.tenant_id):
             return "Your organisation may not use RootMail."
+        for gate in self.gates:
+            if reason := await gate.refusal(mail, person, self.clock()):
+                return reason
         if await self.access.is_admin(person):
             return ""
         if mail.verdict != "verified":

@@ -11,5 +11,6 @@ if [ -n "${AWS_FEDERATION_AUDIENCE:-}" ]; then
   echo "AWS (management account): deploy infra/aws/rootmail-roles.yaml with"
   echo "  EntraTenantId=$AZURE_TENANT_ID FederationAudience=$AWS_FEDERATION_AUDIENCE"
   echo "  FederationAppId=$AWS_FEDERATION_APP_ID ManagedIdentityPrincipalId=$ROOTMAIL_IDENTITY_PRINCIPAL_ID"
-  echo "then: azd env set ROOTMAIL_ORG_ROLE_ARN <OrgReaderRoleArn>; azd env set ROOTMAIL_ADOPT_ROLE_ARN <AdopterRoleArn>; azd provision"
+  echo "then: azd env set ROOTMAIL_ORG_ROLE_ARN <OrgReaderRoleArn>; azd env set ROOTMAIL_ADOPT_ROLE_ARN <AdopterRoleArn>;"
+  echo "  azd env set ROOTMAIL_ROOT_ROLE_ARN <RootAccessRoleArn> (centralized root access enabled first); azd provision"
 fi

@@ -15,12 +15,13 @@ param adminGroup string
 param adminConversation string
 param awsOrgRoleArn string
 param awsAdoptRoleArn string
+param awsRootRoleArn string
 
 var port = 8080 // ROOTMAIL_PORT below and the Dockerfile's; ingress, probes and the image agree (tests/unit/infra)
 var appName = 'ca-rootmail-${token}'
 var sealingKeySecret = 'rootmail-secret-key'
 var awsAudience = 'api://${tenant().tenantId}/rootmail-aws-${token}' // modules/graph.bicep creates it
-var keyless = !empty(awsOrgRoleArn) || !empty(awsAdoptRoleArn)
+var keyless = !empty(awsOrgRoleArn) || !empty(awsAdoptRoleArn) || !empty(awsRootRoleArn)
 // built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
 var acrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
@@ -245,6 +246,7 @@ var settings = [
   { name: 'ROOTMAIL_ADMIN_CONVERSATION', value: adminConversation }
   { name: 'ROOTMAIL_ORG_ROLE_ARN', value: awsOrgRoleArn }
   { name: 'ROOTMAIL_ADOPT_ROLE_ARN', value: awsAdoptRoleArn }
+  { name: 'ROOTMAIL_ROOT_ROLE_ARN', value: awsRootRoleArn }
   { name: 'ROOTMAIL_AWS_WEB_IDENTITY_AUDIENCE', value: keyless ? awsAudience : '' }
   // Teams allows an app 50 posts per second per tenant: each replica takes its share
   { name: 'ROOTMAIL_TEAMS_APP_RPS', value: string(max(1, 50 / maxReplicas)) }

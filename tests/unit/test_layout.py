@@ -27,6 +27,7 @@ MAY_IMPORT = {
     "core.intake": ("core", "core.addresses"),
     "core.delivery": ("core", "core.addresses", "core.intake"),
     "core.adoption": ("core", "core.addresses", "core.intake"),
+    "core.root_access": ("core", "core.addresses", "core.intake"),
     "storage": ("core",),
     "mail": ("core",),
     "cards": ("core",),

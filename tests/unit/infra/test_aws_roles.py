@@ -12,7 +12,7 @@ from tests.fakes.managed_identity import ManagedIdentityEndpoint
 
 AUDIENCE = "api://rootmail-aws-federation"
 APP = "6b1f0c2e-0000-4000-8000-00000000f001"
-ROLES = ("OrgReaderRole", "AdopterRole")
+ROLES = ("OrgReaderRole", "AdopterRole", "RootAccessRole")
 
 
 @pytest.fixture
@@ -101,3 +101,22 @@ def test_the_template_fits_a_stackset():
     with pytest.raises(ValueError, match="EntraTenantId"):
         Stack({"EntraTenantId": "not-a-guid", "FederationAudience": AUDIENCE, "FederationAppId": APP,
                "ManagedIdentityPrincipalId": APP, "OrganizationId": "o-rootmail01"})
+
+
+def test_the_root_access_role_opens_root_sessions_only_for_the_five_task_policies(identity):
+    [policy] = deploy(identity).policies("RootAccessRole")
+    grants = {s["Sid"]: s for s in policy["Statement"]}
+    assert sorted(grants["ReadTheFeaturesAndTheMembers"]["Action"]) == [
+        "iam:ListOrganizationsFeatures", "organizations:DescribeOrganization", "organizations:ListAccounts"]
+    root = grants["RootSessionsScopedToTheFiveTaskPolicies"]
+    assert (root["Action"], root["Resource"]) == ("sts:AssumeRoot", "arn:aws:iam::*:root")
+    assert root["Condition"] == {"ArnEquals": {"sts:TaskPolicyArn": [
+        f"arn:aws:iam::aws:policy/root-task/{name}" for name in (
+            "IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials", "IAMCreateRootUserPassword",
+            "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy")]}}
+    assert all(s["Effect"] == "Allow" and "*" not in str(s["Action"]) for s in policy["Statement"])
+
+
+def test_the_root_access_role_can_be_left_out(identity):
+    stack = deploy(identity, CreateRootAccessRole="false")
+    assert not stack.exists("RootAccessRole") and stack.exists("AdopterRole")
