@@ -10,6 +10,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from api.root_access import ROOT_API, RootApi
+from bot.service_urls import ServiceUrls
 from bot.reveal import TeamsMessenger
 from bot.root_notices import RootNotices, RootServices
 from core.errors import RootMailError
@@ -51,8 +52,8 @@ def root_access_ctx(injected: RootAccessApi | None, clock: Clock, tuning: RootTu
         rules = replace(tuning_.tasks or TaskRules(), session_seconds=settings.root_session_seconds,
                         two_person=settings.root_two_person)
         desk = TaskDesk(store, clock, api, rules, instance_id=settings.instance_id)
-        notices = RootNotices(store, app[POSTER], TeamsMessenger(app[ADAPTER], settings.app_id),
-                              settings.admin_conversation)
+        messenger = TeamsMessenger(app[ADAPTER], settings.app_id, service_urls=ServiceUrls.of(settings))
+        notices = RootNotices(store, app[POSTER], messenger, settings.admin_conversation)
         desk.notify = notices
         root = app[SERVICES].root = RootServices(desk, auditor, settings.org_region, settings.root_recovery_minutes)
         app[ROOT_API] = RootApi(desk, auditor, settings.org_region, settings.root_recovery_minutes)
