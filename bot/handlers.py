@@ -1,6 +1,7 @@
 """Command and card-action handlers: a Turn in, a card out. Routing is the two tables at the bottom."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import shlex
 from dataclasses import replace
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 Card = dict[str, Any]
 Handler = Callable[[Services, Turn], Awaitable[Card]]
 RECENT_MAILS = 5
+POOL_WAIT = 8.0  # seconds `pool` waits for Exchange before answering with RootMail's last figures
 
 
 def _words(text: str) -> list[str]:
@@ -151,14 +153,26 @@ async def pool(services: Services, turn: Turn) -> Card:
     """Admins only: each shared mailbox's fill level, after reading its aliases from Exchange again."""
     if not services.is_admin_conversation(turn.owner.conversation_id):
         return cards.error_card("Only admins can see the pool", "Run pool in RootMail's admin conversation.")
-    source = await services.part_state("mail_source") if services.exchange and services.part_state else None
-    if source is not None and source.state != OK:  # Exchange cannot be read: say so at once, do not wait on it
-        since = source.since.strftime("%Y-%m-%d %H:%M UTC")
-        return pool_status_card(await pool_status(services.store), down=(
-            f"{source.label} {'is still starting' if source.state == STARTING else 'cannot be read'} since {since}"
-            f"{': ' + source.reason if source.reason else ''}. These are RootMail's last figures."))
-    problems = await services.sync_pool() if services.sync_pool else {}
-    return pool_status_card(await pool_status(services.store), problems, synced=services.sync_pool is not None)
+    problems: dict[str, str] = {}
+    if services.exchange:
+        try:  # read Exchange again (it also retries mailboxes it could not find), but never keep the turn waiting
+            problems = await asyncio.wait_for(asyncio.shield(services.sync_pool()), POOL_WAIT) \
+                if services.sync_pool else None
+        except asyncio.TimeoutError:
+            problems = None
+        if problems is None:  # not open yet, or not answering: say what is down and since when
+            return pool_status_card(await pool_status(services.store), down=await _exchange_down(services))
+    return pool_status_card(await pool_status(services.store), problems, synced=services.exchange)
+
+
+async def _exchange_down(services: Services) -> str:
+    source = await services.part_state("mail_source") if services.part_state else None
+    if source is None:
+        return "Exchange Online could not be read. These are RootMail's last figures."
+    since = source.since.strftime("%Y-%m-%d %H:%M UTC")
+    state = {STARTING: "is still starting", OK: "did not answer in time"}.get(source.state, "cannot be read")
+    return (f"{source.label} {state} since {since}{': ' + source.reason if source.reason else ''}. These are "
+            "RootMail's last figures; the reading goes on in the background.")
 
 
 async def status(services: Services, turn: Turn) -> Card:
