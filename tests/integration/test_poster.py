@@ -11,6 +11,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.poster import BotPoster
+from bot.service_urls import ServiceUrls
 from core.model import Owner
 from core.ports import PostFailed
 
@@ -56,7 +57,9 @@ def owner(service_url: str) -> Owner:
 def poster(app_id: str = "", timeout: float = 5.0) -> BotPoster:
     config = SimpleNamespace(APP_ID=app_id, APP_PASSWORD="secret" if app_id else "", APP_TYPE="MultiTenant",
                              APP_TENANTID="")
-    return BotPoster(CloudAdapter(ConfigurationBotFrameworkAuthentication(config)), app_id, timeout)
+    # the fake Bot Connector listens on loopback, where Teams' own host would be (ROOTMAIL_SERVICE_URL_HOSTS)
+    return BotPoster(CloudAdapter(ConfigurationBotFrameworkAuthentication(config)), app_id, timeout,
+                     service_urls=ServiceUrls(bool(app_id), frozenset({"127.0.0.1"})))
 
 
 async def test_a_post_is_the_bot_connector_send_to_conversation_call(connector):
@@ -89,7 +92,6 @@ async def test_the_bearer_token_comes_from_botbuilder_credentials_and_is_fetched
         issued.append(f"token-{len(issued) + 1}")
         return issued[-1]
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", get_access_token)
-    monkeypatch.setattr("bot.poster.service_url_allowed", lambda url, authenticated: True)  # stands in for Teams' host
     connector.answers = [(201, {}, '{"id": "a"}'), (401, {}, "{}")]
     sender = poster(APP_ID)
     try:

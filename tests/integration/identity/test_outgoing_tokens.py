@@ -7,6 +7,7 @@ import pytest
 
 from bot.adapter import bot_adapter
 from bot.poster import BotPoster
+from bot.service_urls import ServiceUrls
 from core.model import Owner
 from core.ports import PostFailed
 from tests.fakes import teams
@@ -25,7 +26,8 @@ def owner(service_url: str) -> Owner:
 
 async def test_a_single_tenant_bots_post_carries_a_token_of_its_own_tenant(connector, make_settings, microsoft,
                                                                           tenant):
-    poster = BotPoster(bot_adapter(make_settings()), BOT_APP_ID)
+    settings = make_settings()
+    poster = BotPoster(bot_adapter(settings), BOT_APP_ID, service_urls=ServiceUrls.of(settings))
     try:
         activity_id = await poster.post(owner(connector.url), CARD, "AWS mail")
     finally:
@@ -39,7 +41,7 @@ async def test_a_single_tenant_bots_post_carries_a_token_of_its_own_tenant(conne
 async def test_a_single_tenant_registration_run_as_multi_tenant_gets_no_token_and_never_posts(connector, make_settings,
                                                                                              microsoft):
     settings = make_settings(MicrosoftAppType="MultiTenant", MicrosoftAppTenantId="")
-    poster = BotPoster(bot_adapter(settings), BOT_APP_ID)
+    poster = BotPoster(bot_adapter(settings), BOT_APP_ID, service_urls=ServiceUrls.of(settings))
     try:
         with pytest.raises(PostFailed) as failed:
             await poster.post(owner(connector.url), CARD, "AWS mail")
