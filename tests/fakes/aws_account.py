@@ -304,3 +304,10 @@ def _assumed(role_arn: str, session: str) -> str:
             f"<AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>{role_arn}</Arn>"
             "</AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>"
             "</AssumeRoleResponse>")
+
+
+def runner_keys(monkeypatch) -> None:
+    """This host's own AWS keys, as a runner outside Azure has them: RootMail assumes its roles with them."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIARUNNER", "AWS_SECRET_ACCESS_KEY": "runner-secret"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

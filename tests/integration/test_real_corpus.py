@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -29,6 +28,7 @@ from mail.mime import parse_message
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import TEAM, address
 from tests.paths import MAILS
+from tests.fakes.poster import RecordingPoster
 
 REAL = MAILS / "real"
 ENTRIES = json.loads((REAL / "provenance.json").read_text())
@@ -39,15 +39,6 @@ MIN_ACCURACY = 0.95
 # Kinds RootMail keeps although no public copy of such a mail was found (searched: GitHub code and issues, AWS
 # documentation, blog posts, Q&A pages). Their rules stay subject-only until a real sample says otherwise.
 NO_PUBLIC_SAMPLE = frozenset({"account_closed", "account_reinstated"})
-
-
-@dataclass
-class RecordingPoster:
-    posted: list[tuple[str, dict]] = field(default_factory=list)
-
-    async def post(self, owner: Owner, card: dict, summary: str) -> str:
-        self.posted.append((owner.conversation_id, card))
-        return f"activity-{len(self.posted)}"
 
 
 def test_the_corpus_is_as_large_and_as_documented_as_promised():
@@ -133,7 +124,7 @@ async def test_real_aws_mail_is_filed_right_and_phishing_never_reaches_a_channel
 
 
 def _post_of(poster: RecordingPoster, activity_id: str) -> tuple[str, dict]:
-    return poster.posted[int(activity_id.removeprefix("activity-")) - 1] if activity_id else ("", {})
+    return poster.posted[int(activity_id.removeprefix("activity-")) - 1][:2] if activity_id else ("", {})
 
 
 def _carries(card: dict, secret: str) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,11 +25,12 @@ from core.intake.redact import redact
 from core.intake.reveal import RevealCards, Revealer
 from core.intake.secret_finder import LINK, SPREAD
 from core.intake.sender_trust import TrustPolicy
-from core.model import MailState, Owner
+from core.model import MailState
 from crypto.box import AesGcmBox
 from mail.mime import parse_message
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import TEAM, address
+from tests.fakes.poster import RecordingPoster
 
 NOW = datetime.now(timezone.utc)
 BOX = AesGcmBox([bytes(range(32))])
@@ -87,15 +88,6 @@ def test_digits_spread_over_cells_or_lines_are_one_code(text):
     assert "4" not in redact(text).replace("[code hidden]", "")
 
 
-@dataclass
-class RecordingPoster:
-    posted: list[dict] = field(default_factory=list)
-
-    async def post(self, owner: Owner, card: dict, summary: str) -> str:
-        self.posted.append(card)
-        return f"activity-{len(self.posted)}"
-
-
 @pytest.fixture
 async def store(tmp_path):
     async with open_sqlite(tmp_path / "leaks.db") as sqlite:
@@ -120,7 +112,7 @@ async def test_the_forwarder_never_posts_a_card_carrying_a_sealed_code_and_logs_
     with caplog.at_level(logging.WARNING, logger="core.intake.leak_guard"):
         await forwarder.run_once()
 
-    [card] = poster.posted
+    [card] = poster.cards()
     assert "482913" not in json.dumps(card) and "debug: [hidden]" in json.dumps(card)
     assert (await store.get_mail(record.key)).state is MailState.FORWARDED
     [event] = [r for r in caplog.records if r.name == "core.intake.leak_guard"]
@@ -223,7 +215,7 @@ async def _post_one(path, subject: str, text: str) -> None:
         value = BOX.open(record.secret, secret_context(record.key))
         poster = RecordingPoster()
         await Forwarder(store, poster, lambda: NOW, mail_card, "test-1", guard=LeakGuard(BOX)).run_once()
-        [card] = poster.posted
+        [card] = poster.cards()
         assert not readable(value, card_text(card))
 
 

@@ -5,7 +5,6 @@ first with the Message-ID the real AWS mail will carry (AWS's are predictable en
 RootMail drop the real one, code and all; a forgery sent after a real mail vanished without a trace."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,6 +21,7 @@ from crypto.box import AesGcmBox
 from storage.sqlite import open_sqlite
 from tests.cardcheck import texts
 from tests.contract.conftest import TEAM, address
+from tests.fakes.poster import RecordingPoster
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 TO = "aws-0042@rootmail.example"
@@ -35,15 +35,6 @@ FORGED = "mx.rootmail.example; dkim=none; spf=fail smtp.mailfrom=evil.example; d
 def mail(results: str, text: str = "Verification code: 482913", sender: str = REAL) -> ParsedMail:
     return ParsedMail(message_id=MESSAGE_ID, sender=sender, subject="AWS Email Verification", date=NOW, text=text,
                       size=len(text), headers={"from": [sender], "authentication-results": [results]})
-
-
-@dataclass
-class RecordingPoster:
-    posted: list[tuple[str, dict]] = field(default_factory=list)
-
-    async def post(self, owner: Owner, card: dict, summary: str) -> str:
-        self.posted.append((owner.conversation_id, card))
-        return f"activity-{len(self.posted)}"
 
 
 @pytest.fixture
@@ -69,7 +60,7 @@ async def test_a_forgery_sent_first_does_not_make_the_real_mail_disappear(world)
     real = await store.get_mail(real.key)
     assert real.verdict == "verified" and real.duplicate_of == forged.key and real.secret
     assert real.state is MailState.FORWARDED and real.posted_to == TEAM.conversation_id
-    team_card = next(card for conversation, card in poster.posted if conversation == TEAM.conversation_id)
+    team_card = poster.cards(TEAM.conversation_id)[0]
     assert any("same Message-ID came first" in line for line in texts(team_card))
     [event] = [e for e in await store.audit_for(TO, 10) if e.action == "duplicate-message-id"]
     assert event.detail["first"] == forged.key and event.detail["first_verdict"] == "unverified"
@@ -85,7 +76,7 @@ async def test_a_forgery_sent_after_the_real_mail_is_recorded_and_quarantined_wi
     forged = await store.get_mail(forged.key)
     assert forged.duplicate_of == real.key and forged.state is MailState.QUARANTINED
     assert "reuses the Message-ID" in forged.verdict_reason
-    admin_cards = [card for conversation, card in poster.posted if conversation == ADMINS.conversation_id]
+    admin_cards = poster.cards(ADMINS.conversation_id)
     assert any("reuses the Message-ID" in line for card in admin_cards for line in texts(card))
 
 

@@ -16,7 +16,7 @@ from core.adoption.states import Policy
 from core.adoption.book import AdoptBook
 from tests.cardcheck import actions, texts, validate_cards
 from tests.fakes import teams
-from tests.fakes.aws_account import AwsOrg
+from tests.fakes.aws_account import AwsOrg, runner_keys
 from tests.integration.conftest import Harness
 
 ORG_ROLE = "arn:aws:iam::111111111111:role/RootMailOrgReader"
@@ -32,9 +32,7 @@ SHORT = replace(FAST, code_wait=timedelta(seconds=3))  # for tests about codes t
 @pytest.fixture
 async def org(aiohttp_server, monkeypatch) -> AwsOrg:
     """The fake AWS organization: three legacy accounts whose root e-mail RootMail does not know."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "AKIARUNNER", "AWS_SECRET_ACCESS_KEY": "runner-secret"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    runner_keys(monkeypatch)
     fake = AwsOrg()
     fake.add("222222222222", "Legacy Billing", "billing-root@corp.example")
     fake.add("333333333333", "Data Lake", "dl-aws@corp.example")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from doctor.report import FAILED, PASSED
-from tests.fakes.aws_account import AwsOrg
+from tests.fakes.aws_account import AwsOrg, runner_keys
 from tests.fakes.serving import serving
 from tests.integration.keyless.conftest import AUDIENCE, identity, no_aws_keys, org, stack_for  # noqa: F401
 
@@ -16,8 +16,7 @@ ROLES = {"ROOTMAIL_ORG_ROLE_ARN": READER, "ROOTMAIL_ADOPT_ROLE_ARN": ADOPTER}
 
 @pytest.fixture
 async def fake_org(aiohttp_server, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAROOTMAILDOCTOR01")  # this host's own AWS credentials
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "doctor-secret")
+    runner_keys(monkeypatch)  # this host's own AWS credentials
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     fake = AwsOrg()
     fake.add("222222222222", "Legacy Billing", "billing-root@corp.example")

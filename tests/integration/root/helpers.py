@@ -11,9 +11,9 @@ from app import INBOX, SERVICES, create_app
 from aws.root.client import RootAccessClient
 from core.root_access.posture import AuditPolicy
 from core.root_access.tasks import TaskRules
-from tests.cardcheck import validate_cards
-from tests.cardcheck import actions
+from tests.cardcheck import actions, validate_cards
 from tests.fakes import teams
+from tests.fakes.aws_account import runner_keys
 from tests.fakes.root_access import RootOrg
 from tests.integration.conftest import Harness
 from tests.integration.protection_helpers import Clock
@@ -35,9 +35,7 @@ FAST_TASKS = TaskRules(retries=2, backoff=timedelta(milliseconds=5))
 async def org(aiohttp_server, monkeypatch) -> RootOrg:
     """Three member accounts: Payments with a password and an MFA device, Data clean, Sandbox with an access key and
     a signing certificate; the management account 111111111111."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "AKIARUNNER", "AWS_SECRET_ACCESS_KEY": "runner-secret"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    runner_keys(monkeypatch)
     fake = RootOrg()
     fake.add(PAYMENTS, "Payments Prod", "payments-root@corp.example")
     fake.add(DATA, "Data Lake", "dl-aws@corp.example")

@@ -1,25 +1,17 @@
 """The forwarder keeps a code an adoption waits for out of every channel, and Reveal refuses it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 
 from core.addresses.access import Access, AccessPolicy
 from core.delivery.forwarding import Forwarder
-from core.model import InboundMail, MailState, Owner, Person
+from core.model import InboundMail, MailState, Person
 from core.intake.reveal import RevealCards, Revealer
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import T0, TEAM, address, mail
-
-
-@dataclass
-class RecordingPoster:
-    posted: list = field(default_factory=list)
-
-    async def post(self, owner: Owner, card: dict, summary: str) -> str:
-        self.posted.append((owner.conversation_id, summary))
-        return f"activity-{len(self.posted)}"
+from tests.fakes.poster import RecordingPoster
 
 
 def update_code(key: str, to: str = "aws+billing@example.com") -> InboundMail:
@@ -54,7 +46,7 @@ async def test_a_diverted_code_is_consumed_and_posted_nowhere_while_other_mail_s
     code, billing = await store.get_mail("code-1"), await store.get_mail("billing-1")
     assert code.state is MailState.CONSUMED and code.activity_id == "" and code.posted_to == ""
     assert billing.state is MailState.FORWARDED
-    assert poster.posted == [(TEAM.conversation_id, "Your invoice")]
+    assert poster.summaries() == [(TEAM.conversation_id, "Your invoice")]
     assert sorted(asked) == ["billing-1", "code-1"]
 
 

@@ -11,7 +11,7 @@ from core.delivery.forwarding import Forwarder
 from core.delivery.lanes import LaneSettings
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import T0, TEAM, address, mail
-from tests.unit.adoption.test_divert import RecordingPoster
+from tests.fakes.poster import RecordingPoster
 
 
 class ClaimHook:
@@ -74,7 +74,7 @@ async def test_mail_recorded_while_a_claim_runs_is_not_left_for_the_idle_timeout
     async with forwarding(store, wake) as poster:
         await posted(poster, 1, within=5)  # the idle timeout is 30 s
 
-    assert poster.posted == [(TEAM.conversation_id, "Arrived mid-claim")]
+    assert poster.summaries() == [(TEAM.conversation_id, "Arrived mid-claim")]
 
 
 async def test_mail_that_trickles_in_is_claimed_as_it_comes(store, monkeypatch):
@@ -86,7 +86,7 @@ async def test_mail_that_trickles_in_is_claimed_as_it_comes(store, monkeypatch):
             wake.set()
             await posted(poster, n, within=5)
 
-    assert [summary for _, summary in poster.posted] == ["Mail 1", "Mail 2", "Mail 3"]
+    assert [summary for _, summary in poster.summaries()] == ["Mail 1", "Mail 2", "Mail 3"]
 
 
 async def test_a_stream_is_claimed_in_batches(store, monkeypatch):
