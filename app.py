@@ -22,15 +22,15 @@ from settings import Settings, SettingsError, load_settings
 from wiring.api import api_ctx
 from wiring.aws import adopt_ctx, org_sync_ctx
 from wiring.http import http_ctx
-from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTOR, MAIL_WAKE, ORG_SYNC, POSTER,
-                         REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
-from wiring.mail import forwarder_ctx, mail_source_ctx
+from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, GATE, HTTP, INBOX, INSPECTOR, MAIL_WAKE, ORG_SYNC,
+                         POSTER, REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
+from wiring.mail import forwarder_ctx, gate_for, mail_source_ctx
 from wiring.protection import protection_ctx
 from wiring.routes import healthz, messages, metrics, readyz
 from wiring.store import store_ctx
 
-__all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "HTTP", "INBOX", "INSPECTOR", "MAIL_WAKE",
-           "ORG_SYNC", "POSTER", "REVEALER", "SERVICES", "SETTINGS", "STORE", "TELEMETRY"]
+__all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "GATE", "HTTP", "INBOX", "INSPECTOR",
+           "MAIL_WAKE", "ORG_SYNC", "POSTER", "REVEALER", "SERVICES", "SETTINGS", "STORE", "TELEMETRY"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
     adapter = app[ADAPTER] = bot_adapter(settings)
     app[POSTER] = poster or BotPoster(adapter, settings.app_id, http=lambda: app[HTTP])
     app[TELEMETRY] = Telemetry()
+    app[GATE] = gate_for(settings)
     app.cleanup_ctx.append(store_ctx(store, clock))
     app.cleanup_ctx.append(http_ctx)
     app.cleanup_ctx.append(protection_ctx(clock))

@@ -17,7 +17,7 @@ from tests.contract.conftest import T0, TEAM, address, mail
 class RecordingPoster:
     posted: list = field(default_factory=list)
 
-    async def post(self, owner: Owner, card: dict, summary: str) -> str:
+    async def post(self, owner: Owner, card: dict, summary: str, urgent: bool = False) -> str:
         self.posted.append((owner.conversation_id, summary))
         return f"activity-{len(self.posted)}"
 
