@@ -110,6 +110,7 @@ class InboundMail:
     posted_to: str = ""  # the conversation the card was posted in
     posting_since: datetime | None = None  # set just before a post, cleared once its outcome is recorded
     digest: str = ""  # id of the digest post that carried this mail; "" when it got a card of its own
+    text: str = field(default="", repr=False)  # the mail's text, redacted at arrival like the preview ("View full mail")
     etag: str | None = field(default=None, compare=False)
 
 
