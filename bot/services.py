@@ -27,6 +27,11 @@ class Services:
     adoption: Any = None  # core.adoption.adopter.Adopter: `adopt` moves accounts' root e-mail in; None: not set up
     org_sync: Callable[[], Awaitable[Any]] | None = None  # runs a sync with AWS Organizations, returns the Drift
     sync_pool: Callable[[], object] | None = None  # re-reads the aliases from Exchange; returns problems by mailbox
+    # The Teams edge's own helpers, set by wiring/protection.py (None in a bare set-up: cards are then sent as built)
+    views: Any = None  # bot.views.Views: cards rendered again for everyone or one person (refresh)
+    updates: Any = None  # bot.updates.CardUpdates: remembers posted cards and keeps them current
+    people: Any = None  # bot.people.People: names of people, who acted where
+    audience: Any = None  # bot.audience.Audience: refresh userIds and urgent mentions
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
         return bool(self.admin_conversation) and conversation_id == self.admin_conversation

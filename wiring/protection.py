@@ -11,9 +11,15 @@ from typing import AsyncIterator
 from aiohttp import web
 
 import cards
-from bot.members import TeamsMembership
+from bot.audience import Audience
+from bot.members import Rosters, TeamsMembership
+from bot.people import People
+from bot.poster import BotPoster
 from bot.reveal import TeamsMessenger
-from cards.protection import private_secret_card
+from bot.updates import CardUpdates
+from bot.views import Views
+from cards.protection import private_secret_card, private_wiped_card
+from core.delivery.gate import GatedPoster
 from core.addresses.access import Access, AccessPolicy, GroupDirectory, StaticGroups
 from core.intake.inspection import Inspector
 from core.ports import Clock, Store
@@ -21,7 +27,8 @@ from core.intake.reveal import RevealCards, Revealer, wipe_expired
 from core.intake.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
-from wiring.keys import ADAPTER, GRAPH_CLIENT, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+from storage.watched import Watched
+from wiring.keys import ADAPTER, GATE, GRAPH_CLIENT, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +48,38 @@ def protection_ctx(clock: Clock):
             admins=frozenset(settings.admins), admin_group=settings.admin_group,
             requester_group=settings.requester_group, admin_conversation=settings.admin_conversation),
             _groups(app, settings))
-        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id),
-                            TeamsMessenger(app[ADAPTER], settings.app_id),
-                            RevealCards(cards.mail_card, private_secret_card))
+        gate = app[GATE]
+        messenger = TeamsMessenger(app[ADAPTER], settings.app_id, gate=gate)
+        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id, gate=gate),
+                            messenger, RevealCards(cards.mail_card, private_secret_card, private_wiped_card))
         app[REVEALER] = revealer
         services = app[SERVICES]
-        services.access, services.revealer, services.poster = access, revealer, app[POSTER]
+        services.access, services.revealer, services.poster = access, revealer, GatedPoster(app[POSTER], gate)
+        updates = _keep_cards_current(app, services, messenger, clock)
         task = asyncio.create_task(_wipe_every(store, clock, revealer), name="wipe-secrets")
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await updates.close()
     return ctx
+
+
+def _keep_cards_current(app: web.Application, services, messenger: TeamsMessenger, clock: Clock) -> CardUpdates:
+    """Names and rosters for cards, per-person views, and edits of posted cards when their address changes."""
+    settings, store = app[SETTINGS], app[STORE]
+    rosters = Rosters(app[ADAPTER], settings.app_id, app[GATE])
+    people = People(store)
+    audience = Audience(rosters, people, settings.urgent_mentions)
+    views = Views(services, rosters)
+    updates = CardUpdates(store, views, messenger, clock)
+    services.views, services.updates, services.people, services.audience = views, updates, people, audience
+    messenger.audience = audience
+    if isinstance(app[POSTER], BotPoster):  # an injected poster (tests) gets cards as built
+        app[POSTER].audience, app[POSTER].gate = audience, app[GATE]
+    if isinstance(store, Watched):
+        store.listener = updates.changed
+    return updates
 
 
 def _groups(app: web.Application, settings: Settings) -> GroupDirectory:

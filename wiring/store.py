@@ -19,7 +19,8 @@ from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed, Store
 from settings import ROOT, Settings
 from storage.sqlite import open_sqlite
-from wiring.keys import BOT, POSTER, SERVICES, SETTINGS, STORE
+from storage.watched import Watched
+from wiring.keys import BOT, GATE, POSTER, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +29,14 @@ def store_ctx(injected: Store | None, clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         async with contextlib.AsyncExitStack() as stack:
-            store = injected or await stack.enter_async_context(_open_store(settings))
+            store = Watched(injected or await stack.enter_async_context(_open_store(settings)))
             await load_pool(store, pool_of(settings), settings.pool_low_watermark)
-            app[STORE] = store
+            app[STORE] = store  # watched: RootMail keeps the cards showing an address current (wiring/protection.py)
             allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
                                   _low_pool_notifier(app))
             app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
                                      settings.admin_conversation or None, settings.page_size)
-            app[BOT] = RootMailBot(app[SERVICES])
+            app[BOT] = RootMailBot(app[SERVICES], app[GATE])
             yield
     return ctx
 
