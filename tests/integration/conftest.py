@@ -38,7 +38,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Until RootMail's edits of the cards it posted are done (they run after the turn that caused them)."""
-        updates = self.client.app[SERVICES].updates
+        updates = getattr(self.client.app[SERVICES], "updates", None)
         if updates is not None:
             await updates.idle()
 
