@@ -29,9 +29,9 @@ from settings import Settings, SettingsError, load_settings
 from wiring.api import api_ctx
 from wiring.aws import adopt_ctx, org_sync_ctx
 from wiring.http import http_ctx
-from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, HTTP, INBOX, INSPECTOR, MAIL_WAKE, ORG_SYNC, POSTER,
-                         READINESS, REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
-from wiring.mail import forwarder_ctx, mail_source_ctx
+from wiring.keys import (ADAPTER, ADOPTER, BOT, FORWARDER, GATE, HTTP, INBOX, INSPECTOR, MAIL_WAKE, ORG_SYNC,
+                         POSTER, READINESS, REVEALER, SERVICES, SETTINGS, STORE, TELEMETRY, utc_now)
+from wiring.mail import forwarder_ctx, gate_for, mail_source_ctx
 from wiring.protection import protection_ctx
 from wiring.health import healthz, readyz
 from wiring.root_access import RootTuning, root_access_ctx
@@ -39,8 +39,8 @@ from wiring.routes import graph_inbox, messages, metrics
 from wiring.server import serve
 from wiring.store import store_ctx
 
-__all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "HTTP", "INBOX", "INSPECTOR", "MAIL_WAKE",
-           "ORG_SYNC", "POSTER", "REVEALER", "SERVICES", "SETTINGS", "STORE", "TELEMETRY"]
+__all__ = ["create_app", "main", "ADAPTER", "ADOPTER", "BOT", "FORWARDER", "GATE", "HTTP", "INBOX", "INSPECTOR",
+           "MAIL_WAKE", "ORG_SYNC", "POSTER", "REVEALER", "SERVICES", "SETTINGS", "STORE", "TELEMETRY"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, store: Store | None = None, poster: Poster
                                            service_urls=ServiceUrls.of(settings))
     app[TELEMETRY] = Telemetry()
     app[READINESS] = Readiness(clock)
+    app[GATE] = gate_for(settings)
     app.cleanup_ctx.append(store_ctx(store, clock))
     app.cleanup_ctx.append(http_ctx)
     app.cleanup_ctx.append(protection_ctx(clock, settings.authenticated if identities_verified is None

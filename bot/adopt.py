@@ -20,7 +20,7 @@ from core.addresses.rules import account_id_problem
 Card = dict
 ALL = "--all-unmanaged"
 MAX_ACCOUNTS = 1000  # per run; run again for the rest
-USAGE = "Run `adopt <account id>` for one account or `adopt --all-unmanaged` for every account of the " \
+USAGE = "Run adopt <account id> for one account or adopt --all-unmanaged for every account of the " \
         "organization whose root e-mail RootMail does not know."
 
 
@@ -48,7 +48,7 @@ async def adopt(services: Services, turn: Turn) -> Card:
         return refusal
     words = turn.text.split()
     if len(words) != 1:
-        return cards.error_card("What should I adopt?", USAGE)
+        return cards.usage_card("What should I adopt?", USAGE, "adopt 123456789012")
     wanted = words[0].replace("-", "") if words[0] != ALL else ALL
     if wanted != ALL and account_id_problem(wanted):
         return cards.error_card("That is not an AWS account id", f"An account id is 12 digits. {USAGE}")

@@ -9,6 +9,7 @@ from dataclasses import replace
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
+from core.delivery.gate import CHANNELS, Gate
 from core.model import Owner
 
 logger = logging.getLogger(__name__)
@@ -19,8 +20,9 @@ TIMEOUT_SECONDS = 5.0
 
 
 class ChannelNames:
-    def __init__(self) -> None:
+    def __init__(self, gate: Gate | None = None) -> None:
         self._teams: dict[str, tuple[float, str, dict[str, str]]] = {}
+        self._gate = gate or Gate()
 
     async def resolve(self, turn_context: TurnContext, owner: Owner) -> Owner:
         """The owner with its team and channel names filled in where Teams left them out."""
@@ -35,6 +37,9 @@ class ChannelNames:
 
     async def _fetch(self, turn_context: TurnContext, team_id: str) -> tuple[float, str, dict[str, str]]:
         try:
+            # a team's details and its channel list: "get conversations" in Teams' limits (rate-limit.md)
+            await asyncio.wait_for(self._gate.acquire(CHANNELS, team_id), TIMEOUT_SECONDS)
+            await asyncio.wait_for(self._gate.acquire(CHANNELS, team_id), TIMEOUT_SECONDS)
             client = await TeamsInfo.get_teams_connector_client(turn_context)
             # botbuilder's Teams client is synchronous (requests): keep it off the event loop.
             details, channels = await asyncio.wait_for(asyncio.gather(

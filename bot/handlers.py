@@ -1,159 +1,38 @@
-"""Command and card-action handlers: a Turn in, a card out. Routing is the two tables at the bottom."""
+"""Command and card-action routing: a Turn in, a card (or an Answer) out. Routing is the tables at the bottom."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
-import shlex
 from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 import cards
+from bot import adopt, commands, protect, root
 from bot.org_sync import sync
-from bot import adopt, protect, root
 from bot.services import Services
-from bot.turn import Turn
+from bot.turn import Answer, Turn
+from cards.elements import REFRESH
+from cards.mail import FULL, full_mail_card
 from cards.pool import pool_status_card
 from cards.status import status_card
-from core.addresses import registry
-from core.addresses.access import audit_refusal
-from core.addresses.allocation import request_key
-from core.addresses.limits import OverLimit
-from core.errors import Forbidden, InvalidRequest
 from core.addresses.inventory import pool_status
-from core.model import RootAddress
+from core.intake.inspection import secret_context
 from core.readiness import OK, STARTING
-from core.addresses.rules import parse_new_address_request
 
 logger = logging.getLogger(__name__)
 
 Card = dict[str, Any]
-Handler = Callable[[Services, Turn], Awaitable[Card]]
-RECENT_MAILS = 5
+Handler = Callable[[Services, Turn], Awaitable[Card | Answer]]
+CLOSE_ENOUGH = 0.7  # difflib ratio for "did you mean": lokup, lsit, retier, trasnfer
 POOL_WAIT = 8.0  # seconds `pool` waits for Exchange before answering with RootMail's last figures
-
-
-def _words(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
-
-
-def _actor(turn: Turn) -> str:
-    return turn.person.aad_object_id or turn.person.id
-
-
-async def new_form(services: Services, turn: Turn) -> Card:
-    if refusal := await protect.request_refusal(services, turn) or await protect.limit_refusal(services, turn):
-        return refusal
-    return cards.new_form(services.new_request_id(), environments=services.environments)
-
-
-async def new_submit(services: Services, turn: Turn) -> Card:
-    if refusal := await protect.request_refusal(services, turn):
-        return refusal
-    try:
-        request = parse_new_address_request(turn.data, services.environments)
-        request = replace(request, request_id=request_key("form", turn.owner.conversation_id, request.request_id))
-        allocation = await protect.allocate_within_limits(services, turn, request)
-    except InvalidRequest as invalid:
-        request_id = str(turn.data.get("request_id") or services.new_request_id())
-        return cards.new_form(request_id, values=turn.data, errors=invalid.fields,
-                              environments=services.environments)
-    if isinstance(allocation, OverLimit):
-        return await protect.over_limit(services, turn, allocation)
-    if not allocation.created and allocation.record.owner.conversation_id != turn.owner.conversation_id:
-        return _elsewhere(allocation.record)  # a replayed form whose address has moved on since
-    return cards.allocation_result(allocation.record, allocation.created)
-
-
-async def _may_see(services: Services, turn: Turn, record: RootAddress) -> bool:
-    return (services.is_admin_conversation(turn.owner.conversation_id)
-            or await services.access.may_view(turn.person, turn.owner, record))
-
-
-def _elsewhere(record: RootAddress) -> Card:
-    where = " / ".join(p for p in (record.owner.team_name, record.owner.name) if p) or "another conversation"
-    return cards.notice_card("Owned by another channel",
-                             "This address belongs to another team's channel, so its details and mail are only "
-                             "shown there.", [("Address", record.address), ("Owner", where)])
-
-
-async def _detail(services: Services, turn: Turn, record: RootAddress) -> Card:
-    if not await _may_see(services, turn, record):
-        return _elsewhere(record)
-    return cards.lookup_card(record, await services.store.recent_mails(record.address, RECENT_MAILS))
-
-
-async def lookup(services: Services, turn: Turn) -> Card:
-    query = str(turn.data.get("query") or turn.text).strip()
-    if not query:
-        return cards.error_card("What should I look up?",
-                                "Give an AWS account id, an address or part of an account name: `lookup 123456789012`.")
-    found = await registry.lookup(services.store, query)
-    if len(found) == 1:
-        return await _detail(services, turn, found[0])
-    visible = [r for r in found if await _may_see(services, turn, r)]
-    return cards.lookup_results(query, visible)
-
-
-async def list_owned(services: Services, turn: Turn) -> Card:
-    continuation = turn.data.get("continuation") or None
-    page_number = int(turn.data.get("page") or 1)
-    page = await services.store.list_by_owner(turn.owner.conversation_id, services.page_size, continuation)
-    title = f"Root addresses owned by {turn.owner.name or 'this conversation'}"
-    return cards.list_card(title, page, page_number, services.page_size)
-
-
-async def _owned(services: Services, turn: Turn, address: str, action: str) -> RootAddress:
-    """The record, if this turn may change it (owning conversation or admin); else the refusal is audited."""
-    record = await registry.require(services.store, address)
-    if services.is_admin_conversation(turn.owner.conversation_id):
-        return record
-    decision = await services.access.may_change(turn.person, turn.owner, record)
-    if not decision:
-        await audit_refusal(services.store, services.clock, turn.person, action, record.address, decision.reason)
-        raise Forbidden(decision.reason)
-    return record
-
-
-async def link(services: Services, turn: Turn) -> Card:
-    words = _words(turn.text)
-    address = str(turn.data.get("address") or (words[0] if words else ""))
-    account_id = str(turn.data.get("account_id") or (words[1] if len(words) > 1 else ""))
-    if not address or not account_id:
-        return cards.error_card("Link needs an address and an account id",
-                                "Example: `link aws-0001@example.com 123456789012`.")
-    await _owned(services, turn, address, "link")
-    try:
-        record = await registry.link(services.store, services.clock, address, account_id, _actor(turn))
-    except InvalidRequest as invalid:
-        return cards.error_card("Could not link the account", " ".join(invalid.fields.values()))
-    if turn.data:
-        return await _detail(services, turn, record)
-    return cards.notice_card("Account linked", f"{record.address} now belongs to AWS account {record.account_id}.",
-                             [("Address", record.address), ("AWS account", record.account_id or "")], "good")
-
-
-async def retire(services: Services, turn: Turn) -> Card:
-    words = _words(turn.text)
-    address = str(turn.data.get("address") or (words[0] if words else ""))
-    if not address:
-        return cards.error_card("Retire needs an address", "Example: `retire aws-0001@example.com`.")
-    await _owned(services, turn, address, "retire")
-    record = await registry.retire(services.store, services.clock, address, _actor(turn))
-    if turn.data:
-        return await _detail(services, turn, record)
-    return cards.notice_card("Address retired",
-                             f"{record.address} is retired. It is never given out again; mail to it is still "
-                             "posted here, flagged as retired.", [("Address", record.address)], "warning")
 
 
 async def pool(services: Services, turn: Turn) -> Card:
     """Admins only: each shared mailbox's fill level, after reading its aliases from Exchange again."""
     if not services.is_admin_conversation(turn.owner.conversation_id):
         return cards.error_card("Only admins can see the pool", "Run pool in RootMail's admin conversation.")
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | None = {}
     if services.exchange:
         try:  # read Exchange again (it also retries mailboxes it could not find), but never keep the turn waiting
             problems = await asyncio.wait_for(asyncio.shield(services.sync_pool()), POOL_WAIT) \
@@ -188,36 +67,87 @@ async def help_(services: Services, turn: Turn) -> Card:
     return cards.help_card()
 
 
-COMMANDS: dict[str, Handler] = {
-    "new": new_form, "lookup": lookup, "find": lookup, "list": list_owned, "link": link, "retire": retire,
-    "help": help_, "?": help_, "pool": pool, "sync": sync, "status": status,
-}
+async def run(services: Services, turn: Turn) -> Card | Answer:
+    """A "did you mean" button: the corrected command, as if typed."""
+    return await run_command(services, replace(turn, text=str(turn.data.get("text") or "")[:500], data={}))
 
+
+async def refresh(services: Services, turn: Turn) -> Card | Answer:
+    """Teams asks for a card's current state for one person (Universal Actions' refresh), or someone pressed
+    Refresh: the card as that person may see it now."""
+    card = await services.views.render(turn.data, turn.owner, turn.person) if services.views else None
+    if card is None:
+        return Answer(message="RootMail has nothing newer to show on this card.")
+    return card
+
+
+async def full_mail(services: Services, turn: Turn) -> Card | Answer:
+    """The redacted text of a mail, for the conversation it was posted in (and admins)."""
+    mail = await services.store.get_mail(str(turn.data.get("mail") or ""))
+    if mail is None:
+        return Answer(message="RootMail no longer has this mail.")
+    record = await services.store.get_address(mail.address)
+    owner = record.owner.conversation_id if record else ""
+    if turn.owner.conversation_id not in (mail.posted_to, owner) and not await services.access.acts_as_admin(
+            turn.person, turn.owner):
+        return await protect.refused(services, turn, "full mail", mail.address, "Not your mail",
+                                     "This mail belongs to another conversation; only it, or a RootMail admin, can "
+                                     "read it in full.")
+    return Answer(full_mail_card(mail, _unsealed_removed(services, mail.key, mail.secret, mail.text)), beside=True)
+
+
+def _unsealed_removed(services: Services, key: str, sealed: str, body: str) -> str:
+    """A last guard: the text was redacted at arrival; should the sealed code still appear in it, it goes."""
+    box = services.revealer.box if services.revealer else None
+    if not (sealed and box and body):
+        return body
+    try:
+        secret = box.open(sealed, secret_context(key))
+    except Exception:  # an unreadable secret cannot be in the text either way
+        return body
+    if secret and secret in body:
+        logger.warning("a sealed secret was found in a mail's kept text; removed before showing it",
+                       extra={"mail_key": key})
+        return body.replace(secret, "[hidden]")
+    return body
+
+
+COMMANDS: dict[str, Handler] = {
+    "new": commands.new_form, "lookup": commands.lookup, "find": commands.lookup, "list": commands.list_owned,
+    "link": commands.link, "retire": commands.retire, "help": help_, "?": help_, "pool": pool, "sync": sync,
+    "status": status,
+}
 ACTIONS: dict[str, Handler] = {
-    "new.form": new_form, "new.submit": new_submit, "lookup": lookup, "list.page": list_owned, "link": link,
-    "retire": retire,
+    "new.form": commands.new_form, "new.submit": commands.new_submit, "lookup": commands.lookup,
+    "list": commands.list_owned, "list.page": commands.list_owned, "link": commands.link, "retire": commands.retire,
+    "help": help_, "run": run, REFRESH: refresh, FULL: full_mail,
 }
 COMMANDS.update(protect.COMMANDS)
 ACTIONS.update(protect.ACTIONS)
 COMMANDS.update(adopt.COMMANDS)
 ACTIONS.update(adopt.ACTIONS)
 root.extend(COMMANDS, ACTIONS)
+SUGGESTED = ("new", "lookup", "list", "link", "retire", "transfer", "audit", "help")  # what "did you mean" offers
 
 
-async def run_command(services: Services, turn: Turn) -> Card:
+async def run_command(services: Services, turn: Turn) -> Card | Answer:
     if refusal := await protect.tenant_refusal(services, turn):
         return refusal
     verb, _, rest = turn.text.partition(" ")
     handler = COMMANDS.get(verb.lower())
     if handler is None:
-        return cards.help_card(unknown=turn.text or None)
-    return await handler(services, Turn(turn.owner, turn.person, turn.conversation_type, rest.strip(), {}))
+        if not turn.text:
+            return cards.welcome_card()
+        close = difflib.get_close_matches(verb.lower(), SUGGESTED, n=1, cutoff=CLOSE_ENOUGH)
+        return cards.unknown_card(turn.text, f"{close[0]} {rest}".strip() if close else "")
+    return await handler(services, replace(turn, text=rest.strip(), data={}))
 
 
-async def run_action(services: Services, turn: Turn, verb: str) -> Card:
+async def run_action(services: Services, turn: Turn, verb: str) -> Card | Answer:
     if refusal := await protect.tenant_refusal(services, turn):
         return refusal
     handler = ACTIONS.get(verb)
     if handler is None:
-        return cards.error_card("That button is out of date", "Type `help` to see what RootMail can do.")
+        return Answer(cards.error_card("That button is out of date", "Type help to see what RootMail can do."),
+                      message="That button is out of date. Type help to see what RootMail can do.", refusal=True)
     return await handler(services, turn)

@@ -26,12 +26,14 @@ from yarl import URL
 
 from bot.adapter import bot_credentials
 from bot.service_urls import ServiceUrls
+from core.delivery.gate import SEND, Gate
 from core.model import Owner
 from core.ports import PostFailed
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE = {408, 412, 429, 500, 502, 503, 504}
+THROTTLED = 429
 TOKEN_REFUSED = 401  # retryable here: the token is fetched again for the next attempt
 TOKEN_REUSE_SECONDS = 300.0  # ask the credentials again after this; MSAL renews a token well before it expires
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -45,16 +47,35 @@ def _retry_after(headers: Any) -> float | None:
         return None
 
 
-def card_activity(reference: dict[str, Any], card: dict[str, Any], summary: str) -> dict[str, Any]:
+def card_activity(reference: dict[str, Any], card: dict[str, Any], summary: str, urgent: bool = False) -> dict[str, Any]:
     """The message activity botbuilder's TurnContext.send_activity would send for this stored reference:
-    the bot as sender, the reference's user as recipient, the conversation, channel and service URL."""
+    the bot as sender, the reference's user as recipient, the conversation, channel and service URL.
+
+    Urgent (critical mail): `importance` "high", the highest the Bot Framework Activity schema defines (low, normal,
+    high; Teams' "urgent" is documented for Graph chat messages, not for bots, so it is not sent), and
+    `channelData.notification.alert`, which raises a notification in each member's activity feed (msteams-docs
+    bots/how-to/conversations/conversation-messages.md, "Notifications to your message")."""
     activity = {"type": "message", "serviceUrl": reference.get("serviceUrl"), "channelId": reference.get("channelId"),
                 "from": reference.get("bot"), "conversation": reference.get("conversation"),
                 "recipient": reference.get("user"), "summary": summary,
                 "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}]}
     if reference.get("locale"):
         activity["locale"] = reference["locale"]
+    if urgent:
+        activity |= {"importance": "high", "channelData": {"notification": {"alert": True}}}
     return {k: v for k, v in activity.items() if v is not None}
+
+
+async def dressed(audience: Any, owner: Owner, card: dict[str, Any]) -> dict[str, Any]:
+    """The card as the audience completes it (refresh.userIds); as built when that fails (names and rosters must
+    never stop a post)."""
+    if audience is None:
+        return card
+    try:
+        return await audience.dress(owner, card)
+    except Exception as error:
+        logger.warning("could not complete a card's audience", extra={"error": type(error).__name__})
+        return card
 
 
 @dataclass
@@ -76,8 +97,10 @@ class BotPoster:
         self._urls = service_urls or ServiceUrls(bool(app_id))
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, _Token] = {}  # by service URL, as botbuilder's connector factory makes credentials
+        self.audience: Any = None  # bot.audience.Audience: who a card refreshes for, whom critical mail calls
+        self.gate: Gate | None = None  # counts the calls to critical mail (posts are counted by the lanes)
 
-    async def post(self, owner: Owner, card: dict[str, Any], summary: str) -> str:
+    async def post(self, owner: Owner, card: dict[str, Any], summary: str, urgent: bool = False) -> str:
         reference = owner.reference or {}
         service_url, conversation = reference.get("serviceUrl"), (reference.get("conversation") or {}).get("id")
         if not service_url or not conversation:
@@ -85,11 +108,35 @@ class BotPoster:
         if not self._urls.allowed(service_url):
             raise PostFailed(f"the service URL stored for {owner.conversation_id} is not a Bot Connector RootMail "
                              "calls (bot.service_urls)", permanent=True)
+        card = await dressed(self.audience, owner, card)
+        posted = await self._send(service_url, conversation, card_activity(reference, card, summary[:120], urgent))
+        if urgent and posted and self.audience is not None:
+            await self._call(owner, reference, service_url, f"{conversation};messageid={posted}")
+        return posted
+
+    async def _call(self, owner: Owner, reference: dict[str, Any], service_url: str, thread: str) -> None:
+        """Critical mail: the people who should act are @mentioned in a reply to its card. The card is posted
+        whatever happens here."""
+        try:
+            message = await self.audience.call(owner)
+            if message is None:
+                return
+            if self.gate is not None:  # a send of its own in the conversation's windows
+                await self.gate.acquire(SEND, owner.conversation_id)
+            activity = {**card_activity(reference, {}, "Critical AWS root mail"), **message}
+            del activity["attachments"]
+            activity["conversation"] = {**(reference.get("conversation") or {}), "id": thread}
+            await self._send(service_url, thread, activity)
+        except Exception as error:
+            logger.warning("could not call the owners to a critical mail", extra={"error": type(error).__name__})
+
+    async def _send(self, service_url: str, conversation: str, activity: dict[str, Any]) -> str:
+        """POST {serviceUrl}/v3/conversations/{id}/activities; the new activity's id, or PostFailed."""
         # encoded=True: sent as botbuilder sends it (every reserved character of the id percent-encoded); yarl
         # would otherwise decode ':', '@', ';' and '='
         url = URL(f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}/activities",
                   encoded=True)
-        body = json.dumps(card_activity(reference, card, summary[:120]), ensure_ascii=False).encode()
+        body = json.dumps(activity, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
                    "x-ms-conversation-id": conversation}
         try:
@@ -110,7 +157,8 @@ class BotPoster:
             token.fetched = float("-inf")
         if status >= 300:
             raise PostFailed(f"Bot Connector answered {status}", retry_after,
-                             permanent=status not in RETRYABLE and status != TOKEN_REFUSED)
+                             permanent=status not in RETRYABLE and status != TOKEN_REFUSED,
+                             throttled=status == THROTTLED)
         try:
             return str(json.loads(text).get("id") or "") if text else ""
         except (ValueError, AttributeError):

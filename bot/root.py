@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 import cards
 from bot.services import Services
-from bot.turn import Turn
+from bot.turn import Answer, Turn
 from cards.protection import refusal_card
 from cards.root_posture import channel_posture_card, posture_card, posture_section, request_form
 from cards.root_tasks import task_card
@@ -200,10 +201,11 @@ async def show_task(services: Services, turn: Turn) -> Card:
 def with_posture(handler: Handler) -> Handler:
     """`lookup` with the account's root posture and the buttons that ask for a root task, where the answer is one
     linked address the asker may see."""
-    async def lookup(services: Services, turn: Turn) -> Card:
+    async def lookup(services: Services, turn: Turn) -> Card | Answer:
         answer = await handler(services, turn)
+        card = answer.card if isinstance(answer, Answer) else answer
         query = str(turn.data.get("query") or turn.text).strip()
-        if services.root is None or not query:
+        if services.root is None or not query or not isinstance(card, dict):
             return answer
         found = await registry.lookup(services.store, query)
         if len(found) != 1 or not found[0].account_id or not (
@@ -211,7 +213,8 @@ def with_posture(handler: Handler) -> Handler:
                 or await services.access.may_view(turn.person, turn.owner, found[0])):
             return answer
         posture = await services.root.book.posture(found[0].account_id)
-        return {**answer, "body": [*answer.get("body", []), *posture_section(posture, found[0].account_id)]}
+        card = {**card, "body": [*card.get("body", []), *posture_section(posture, found[0].account_id)]}
+        return replace(answer, card=card) if isinstance(answer, Answer) else card
     return lookup
 
 

@@ -35,6 +35,11 @@ class Services:
     part_state: Callable[[str], Awaitable[Any]] | None = None  # a part's PartState now (wiring.health)
     exchange: bool = False  # the mail source is Exchange Online (Microsoft Graph): `pool` reads it
     limiter: Limiter | None = None  # per-person and per-conversation allocation limits; None: no limits
+    # The Teams edge's own helpers, set by wiring/protection.py (None in a bare set-up: cards are then sent as built)
+    views: Any = None  # bot.views.Views: cards rendered again for everyone or one person (refresh)
+    updates: Any = None  # bot.updates.CardUpdates: remembers posted cards and keeps them current
+    people: Any = None  # bot.people.People: names of people, who acted where
+    audience: Any = None  # bot.audience.Audience: refresh userIds and urgent mentions
 
     def is_admin_conversation(self, conversation_id: str) -> bool:
         """Acting from the admin conversation counts as acting as an admin, when identities are verified."""

@@ -14,6 +14,7 @@ VERSION = "1.5"  # the highest version Teams renders; Action.Execute needs it
 # Teams refuses cards over about 28 KB. Lists stop adding rows at this size, measured as the bot sends it.
 BUDGET = 24_000
 CONTAINER_STYLES = ("default", "emphasis", "good", "attention", "warning", "accent")
+REFRESH = "refresh"  # the verb of every card's refresh action (bot.views renders the card again)
 
 
 def card(body: list[Element], actions: list[Element] | None = None) -> Element:
@@ -90,6 +91,20 @@ def execute(title: str, verb: str, data: dict[str, Any] | None = None, **props: 
     """A button the bot receives as an adaptiveCard/action invoke; `data.rootmail` repeats the verb."""
     return {"type": "Action.Execute", "title": title, "verb": verb, "data": {"rootmail": verb, **(data or {})},
             **props}
+
+
+def refreshable(card_: Element, view: dict[str, Any]) -> Element:
+    """The card with Universal Actions' refresh: when someone listed in `userIds` looks at it, Teams asks RootMail
+    for its current state and that person's own buttons (an adaptiveCard/action invoke with the action below). The
+    Teams edge fills `userIds`; an empty list means "refresh only on request" (msteams-docs task-modules-and-cards/
+    cards/Universal-actions-for-adaptive-cards/Work-with-Universal-Actions-for-Adaptive-Cards.md, "User IDs in
+    refresh")."""
+    return {**card_, "refresh": {"action": execute("Refresh", REFRESH, view), "userIds": []}}
+
+
+def open_url(title: str, url: str) -> Element:
+    """A button that opens a fixed page RootMail knows; never a URL taken from a mail."""
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
 
 
 def show_card(title: str, body: list[Element], actions: list[Element]) -> Element:

@@ -52,10 +52,10 @@ def new_form(request_id: str, values: dict | None = None, errors: dict[str, str]
 def _summary(errors: dict[str, str]) -> Element:
     fields = [LABELS[name] for name in LABELS if errors.get(name)]
     others = [message for name, message in errors.items() if name not in LABELS and message]
-    items = [text("Please check the form before submitting again.", weight="Bolder", color="Attention")]
+    items = [text("Please check the form before submitting again.", weight="Bolder")]  # dark on the red box
     if fields:
-        items.append(problem("Needs a change: " + ", ".join(fields) + "."))
-    items += [problem(message) for message in others[:MAX_OTHER_ERRORS]]
+        items.append(text("Needs a change: " + ", ".join(fields) + ".", t.ERROR * 3, size="Small"))
+    items += [text(message, t.ERROR, size="Small") for message in others[:MAX_OTHER_ERRORS]]
     return container(items, style="attention")
 
 

@@ -23,14 +23,19 @@ COMMANDS = (
 )
 
 
+INTRO = ("RootMail gives every AWS account a unique root user e-mail address and posts the mail AWS sends to it in "
+         "the channel of the team that owns the account.")
+HOW_TO_ASK = ("In a channel or group chat start with /rootmail, or @mention RootMail: /rootmail list. In a personal "
+              "chat just type the command.")
+
+
 def help_card(unknown: str | None = None) -> e.Element:
     body = []
     if unknown is not None:
-        body.append(e.text(f"I didn't understand {t.quoted(unknown)}.", weight="Bolder", color="Attention"))
+        body.append(e.text(f"I didn't understand {t.quoted(unknown)}.", weight="Bolder"))
     body += [
         e.heading("RootMail"),
-        e.text("RootMail gives every AWS account a unique root user e-mail address and posts the mail AWS sends "
-               "to it in the channel of the team that owns the account."),
+        e.text(INTRO),
         *(_command(*command) for command in COMMANDS),
         e.note("Admins also have: pool (aliases per mailbox, read again from Exchange), sync (compare with AWS "
                "Organizations), status (backlog, pool fill, mail source) and adopt <account id | --all-unmanaged> "
@@ -39,10 +44,43 @@ def help_card(unknown: str | None = None) -> e.Element:
         e.note("Root tasks: root-task <account id> delete-credentials | allow-recovery | unlock-bucket <bucket> | "
                "unlock-queue <queue>, from the channel that owns the account; an admin who is not you approves.",
                spacing="None"),
-        e.note("In a channel, @mention RootMail before the command, for example: @RootMail list. In a personal "
-               "chat just type the command; the /rootmail prefix is optional.", separator=True),
+        e.note(HOW_TO_ASK, separator=True),
     ]
     return e.card(body, [e.execute("New address", "new.form")])
+
+
+def _start_buttons() -> list[e.Element]:
+    return [e.execute("New address", "new.form", style="positive"), e.execute("List", "list"),
+            e.execute("Help", "help")]
+
+
+def welcome_card() -> e.Element:
+    """The first card in a conversation: what RootMail is for, in three lines, and where to start."""
+    return e.card([e.heading("Hi, I'm RootMail"), e.text(INTRO),
+                   e.text("Codes and reset links in that mail stay hidden; someone on the team reveals them "
+                          "privately when needed."),
+                   e.note(HOW_TO_ASK)], _start_buttons())
+
+
+def unknown_card(typed: str, suggestion: str = "") -> e.Element:
+    """A typo gets a "did you mean" with the corrected command one click away; other words a short pointer."""
+    body = [e.text(f"I didn't understand {t.quoted(typed)}.", weight="Bolder")]
+    actions = []
+    if suggestion:
+        body.append(e.text("Did you mean:"))
+        body.append(e.text(suggestion, t.QUOTE * 2, fontType="Monospace", spacing="Small"))
+        actions.append(e.execute(f"Run {t.clean(suggestion.split()[0], 20)}", "run",
+                                 {"text": t.token(suggestion, 500)}, style="positive"))
+    body.append(e.note("RootMail knows: " + ", ".join(usage.split()[0] for usage, _, _ in COMMANDS) + "."))
+    return e.card(body, [*actions, e.execute("Help", "help")])
+
+
+def usage_card(title: str, explanation: str, example: str) -> e.Element:
+    """A command typed without what it needs: what to add, and an example ready to copy. Not an alarm."""
+    return e.card([e.container([e.heading(title), e.text(explanation)], style="accent"),
+                   e.text("For example:", spacing="Medium"),
+                   e.text(example, t.QUOTE * 2, fontType="Monospace", spacing="Small")],
+                  [e.execute("Help", "help")])
 
 
 def notice_card(title: str, text: str, facts: list[tuple[str, str]] | None = None,

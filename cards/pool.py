@@ -68,7 +68,7 @@ def _missing(missing: tuple[str, ...]) -> Element:
     shown = ", ".join(missing[:MAX_MISSING_SHOWN])
     more = f" and {len(missing) - MAX_MISSING_SHOWN} more" if len(missing) > MAX_MISSING_SHOWN else ""
     return container([
-        text(f"{len(missing)} assigned aliases are no longer in Exchange", weight="Bolder", color="Attention"),
+        text(f"{len(missing)} assigned aliases are no longer in Exchange", weight="Bolder"),  # dark on red: legible
         text(f"{shown}{more}", t.MESSAGE, size="Small", spacing="None", fontType="Monospace"),
         note("Mail to them no longer arrives. They stay assigned and are never handed out again; add them back "
              "in Exchange, or move the accounts to new addresses.", spacing="None"),

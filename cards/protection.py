@@ -5,8 +5,8 @@ from datetime import datetime
 
 from cards import text as t
 from cards.address import lookup_action, owner_name
-from cards.elements import (BUDGET, Element, card, container, execute, facts, fit, heading, line, note, size,
-                            text)
+from cards.elements import (BUDGET, Element, card, container, execute, facts, fit, heading, line, note, refreshable,
+                            size, text)
 from core.intake.aws_mail_rules import CRITICAL, HIGH, LOW, UNVERIFIED_ACTION
 from core.intake.classify import LINK, rule_for
 from core.model import AuditEvent, InboundMail, RootAddress
@@ -64,7 +64,7 @@ def quarantine_card(mail: InboundMail, record: RootAddress | None) -> Element:
     rule = rule_for(mail.kind)
     body: list[Element] = [
         container([
-            text("Quarantined: the sender could not be verified", weight="Bolder", color="Attention"),
+            text("Quarantined: the sender could not be verified", weight="Bolder"),
             text(mail.verdict_reason or "RootMail could not check who sent this mail.", t.MESSAGE),
             text(UNVERIFIED_ACTION, size="Small"),
         ], style="attention"),
@@ -82,12 +82,8 @@ def quarantine_card(mail: InboundMail, record: RootAddress | None) -> Element:
 def private_secret_card(mail: InboundMail, record: RootAddress | None, secret: str, until: datetime) -> Element:
     """Only ever sent 1:1 to the person who pressed Reveal."""
     is_link = mail.secret_kind == LINK
-    account = record.account_name if record else mail.address
-    body: list[Element] = [
-        heading("Password reset link" if is_link else "Your code from AWS"),
-        facts([("Mail", mail.subject or "(no subject)", t.SUBJECT), ("Address", mail.address, t.ADDRESS),
-               ("Account", account, t.ACCOUNT_NAME)]),
-    ]
+    body: list[Element] = [heading("Password reset link" if is_link else "Your code from AWS"),
+                           *_which_mail(mail, record)]
     actions = None
     if is_link:
         body.append(text("Open the link below to choose a new root password. Do not forward it."))
@@ -95,50 +91,120 @@ def private_secret_card(mail: InboundMail, record: RootAddress | None, secret: s
     else:
         body.append(container([text(secret, 40, size="ExtraLarge", weight="Bolder", fontType="Monospace")],
                               style="emphasis"))
-    body += [line(("RootMail wipes its sealed copy at", 40), until, size="Small"),
+    body += [line(("RootMail removes it from this chat and wipes its sealed copy at", 80), until, size="Small"),
              note("AWS may expire it sooner.", spacing="None"),
              note("Only you received this. Everyone in the owning channel sees that you revealed it, and it is in "
                   "the audit.")]
     return card(body, actions)
 
 
-def audit_card(address: str, events: list[AuditEvent], more: bool) -> Element:
+def _which_mail(mail: InboundMail, record: RootAddress | None) -> list[Element]:
+    """Subject, address, account and arrival time: two mails with the same subject are told apart."""
+    account = record.account_name if record else mail.address
+    return [facts([("Mail", mail.subject or "(no subject)", t.SUBJECT), ("Address", mail.address, t.ADDRESS),
+                   ("Account", account, t.ACCOUNT_NAME)]),
+            line(("Received", 10), mail.received_at, isSubtle=True, size="Small", spacing="None")]
+
+
+def private_wiped_card(mail: InboundMail, record: RootAddress | None) -> Element:
+    """What the private card becomes when the reveal window closes: the mail it came from, without the secret."""
+    what = "reset link" if mail.secret_kind == LINK else "code"
+    return card([heading(f"The {what} from AWS is gone"), *_which_mail(mail, record),
+                 text(f"RootMail wiped this {what} when its reveal window closed, here and in its store. If you still "
+                      "need one, ask AWS for a new one."),
+                 note("The audit of the address keeps who revealed it and when.")])
+
+
+# What each audit event means, in words (the stored action names are for machines).
+EVENT_WORDS = {
+    "allocate": "Address given out", "link": "Linked to an AWS account", "retire": "Retired",
+    "transfer": "Moved to another conversation", "transfer-requested": "Move requested",
+    "transfer-declined": "Move declined", "tag": "Tags changed", "reveal": "Code or link revealed privately",
+    "reveal-failed": "Reveal could not be delivered", "refused": "Refused", "quarantine": "Mail quarantined",
+    "adopt-code-requested": "Adoption: code requested from AWS", "adopt-code-consumed": "Adoption: code used",
+    "adopt-code-ignored": "Adoption: code mail set aside", "adopt-code-rejected": "Adoption: AWS rejected the code",
+    "adopt-done": "Adopted from an existing AWS account", "adopt-failed": "Adoption failed",
+}
+REFUSED_WORDS = {"reveal": "reveal a code", "link": "link", "retire": "retire", "audit": "read the audit",
+                 "transfer": "decide a transfer", "new": "ask for an address", "use": "use RootMail",
+                 "adopt": "adopt accounts", "full mail": "read the full mail"}
+
+
+def audit_card(address: str, events: list[AuditEvent], more: bool, names: dict[str, str] | None = None) -> Element:
+    """Who did what, newest first, in words; `names` turns object ids and conversation ids into names."""
     body = [heading("Audit"), text(address, t.ADDRESS, fontType="Monospace", spacing="None")]
     if not events:
         body.append(note("Nothing recorded yet."))
         return card(body)
     body.append(note("Newest first. Times are in your time zone."))
-    rows, left_out = fit([_audit_row(e) for e in events[:MAX_AUDIT_ROWS]], BUDGET - size(card(body)))
+    rows, left_out = fit([_audit_row(e, names or {}) for e in events[:MAX_AUDIT_ROWS]], BUDGET - size(card(body)))
     body += rows
     if left_out or more or len(events) > MAX_AUDIT_ROWS:
         body.append(note("Older events are not shown here."))
     return card(body)
 
 
-def _audit_row(event: AuditEvent) -> Element:
+def event_words(event: AuditEvent) -> str:
     detail = event.detail or {}
-    who = detail.get("by") or event.actor or "unknown"
-    what = detail.get("action") and f"{event.action} {detail['action']}" or event.action
-    extra = detail.get("reason") or detail.get("account_id") or detail.get("to") or detail.get("kind") or ""
+    if event.action == "refused":
+        tried = str(detail.get("action") or "")
+        return f"Refused: {REFUSED_WORDS.get(tried, tried or 'an action')}"
+    return EVENT_WORDS.get(event.action, event.action.replace("-", " ").capitalize())
+
+
+def _audit_row(event: AuditEvent, names: dict[str, str]) -> Element:
+    detail = event.detail or {}
+    who = names.get(event.actor) or detail.get("by") or ("RootMail" if event.actor == "rootmail" else event.actor)
+    extra = (detail.get("reason") or detail.get("account_id") or _place(detail.get("to"), names)
+             or detail.get("kind") or "")
     return container([
-        line(event.at, ("\u00b7", 2), (what, 40), weight="Bolder", size="Small"),
-        line((f"by {who}", t.PERSON + 4), (f"\u00b7 {extra}" if extra else "", 240), size="Small", spacing="None",
-             isSubtle=True),
+        line(event.at, ("\u00b7", 2), (event_words(event), 60), weight="Bolder", size="Small"),
+        line((f"by {who or 'unknown'}", t.PERSON + 4), (f"\u00b7 {extra}" if extra else "", 240), size="Small",
+             spacing="None", isSubtle=True),
     ], separator=True)
 
 
-def transfer_request_card(record: RootAddress, to_name: str, by: str, request_id: str) -> Element:
-    """Posted in the owning channel: someone wants this address to belong to another channel."""
-    data = {"address": t.token(record.address), "request": t.token(request_id, 64)}
-    return card([
+def _place(value: object, names: dict[str, str]) -> str:
+    """A conversation the event names (`to` of a transfer), by its name when RootMail knows it."""
+    if not value:
+        return ""
+    return f"to {names.get(str(value)) or value}"
+
+
+TRANSFER = "transfer"  # the view bot.views renders again on refresh
+
+
+def transfer_request_card(record: RootAddress, to_name: str, by: str, request_id: str,
+                          may_decide: bool = True) -> Element:
+    """Posted in the owning channel: someone wants this address to belong to another channel. Approve and Decline
+    only for those who may decide (everyone's view has them; a refresh drops them for anyone else)."""
+    data = {"address": t.token(record.address), "request": t.token(request_id, 64),
+            "in": t.token(record.owner.conversation_id)}  # where the request is asked: its card stays there
+    body = [
         container([heading("Transfer requested"),
                    text(f"{by} asks to move this root address, its future mail and its codes, to {to_name}.")],
                   style="warning"),
         facts([("Address", record.address, t.ADDRESS), ("Account name", record.account_name, t.ACCOUNT_NAME),
                ("From", owner_name(record.owner), 2 * t.PERSON), ("To", to_name, 2 * t.PERSON)]),
-        note("Anyone in this channel, or a RootMail admin, may decide."),
-    ], [execute("Approve transfer", "transfer.approve", data, style="positive"),
-        execute("Decline", "transfer.decline", data, style="destructive")])
+        note("Anyone in this channel, or a RootMail admin, may decide." if may_decide else
+             "The channel that owns the address, or a RootMail admin, decides."),
+    ]
+    actions = [execute("Approve transfer", "transfer.approve", data, style="positive"),
+               execute("Decline", "transfer.decline", data, style="destructive")] if may_decide else None
+    return refreshable(card(body, actions), {"view": TRANSFER, **data})
+
+
+def transfer_decided_card(address: str, to_name: str, approved: bool, by: str, at: datetime | None) -> Element:
+    """What a transfer request becomes once decided (or replaced by a newer one), for everyone."""
+    outcome = "approved" if approved else "declined"
+    body = [container([heading(f"Transfer {outcome}"),
+                       text(f"{by} {outcome} moving {address} to {to_name}." if by else
+                            f"Moving {address} to {to_name} was {outcome}.")],
+                      style="good" if approved else "default"),
+            facts([("Address", address, t.ADDRESS), ("To", to_name, 2 * t.PERSON)])]
+    if at is not None:
+        body.append(line(("Decided", 10), at, isSubtle=True, size="Small", spacing="None"))
+    return card(body)
 
 
 def refusal_card(title: str, reason: str) -> Element:

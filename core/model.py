@@ -114,6 +114,7 @@ class InboundMail:
     account_id: str = ""  # the AWS account id a verified mail names (core.intake.account_ids); "" if none
     fingerprint: str = ""  # sender verdict and content, hashed: a second mail with this Message-ID is compared on it
     duplicate_of: str = ""  # key of an earlier mail with the same Message-ID whose verdict or content differed
+    text: str = field(default="", repr=False)  # the mail's text, redacted at arrival like the preview ("View full mail")
     etag: str | None = field(default=None, compare=False)
 
 

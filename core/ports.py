@@ -147,15 +147,19 @@ class Clock(Protocol):
 class Poster(Protocol):
     """Posts a card into a conversation without a user turn (proactive message)."""
 
-    async def post(self, owner: Owner, card: dict[str, Any], summary: str) -> str:
-        """Return the posted activity id. Raise PostFailed on failure."""
+    async def post(self, owner: Owner, card: dict[str, Any], summary: str, urgent: bool = False) -> str:
+        """Return the posted activity id. Raise PostFailed on failure. `urgent`: critical mail, which the channel
+        must not miss (the Teams edge marks it important and mentions who should act)."""
 
 
 class PostFailed(Exception):
     """A proactive post did not go through; `retry_after` is the server's hint in seconds. `uncertain`: no answer
-    came (a timeout), so the post may have reached the channel all the same."""
+    came (a timeout), so the post may have reached the channel all the same. `throttled`: the server said too many
+    requests (pause, with or without a hint). `unreachable`: the person cannot be written to at all (the app is not
+    installed for them, or they blocked it), which only they or an admin can change."""
 
     def __init__(self, reason: str, retry_after: float | None = None, permanent: bool = False,
-                 uncertain: bool = False):
+                 uncertain: bool = False, throttled: bool = False, unreachable: bool = False):
         self.reason, self.retry_after, self.permanent, self.uncertain = reason, retry_after, permanent, uncertain
+        self.throttled, self.unreachable = throttled, unreachable
         super().__init__(reason)

@@ -101,6 +101,7 @@ class Settings:
     digest_threshold: int
     digest_max: int
     teams_app_rps: int
+    urgent_mentions: tuple[str, ...]
     metrics: str
 
     @property

@@ -146,3 +146,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def mention_targets(value: str) -> tuple[str, ...]:
+    """owners, none, or entries `<team id>=<tag id>:<tag name>` (a team's tag instead of its owners), comma-separated."""
+    items = tuple(dict.fromkeys(i.strip() for i in value.split(",") if i.strip()))
+    for item in items:
+        if item in ("owners", "none"):
+            continue
+        team, equals, tag = item.partition("=")
+        tag_id, colon, name = tag.partition(":")
+        if not (equals and colon and team.strip() and tag_id.strip() and name.strip()):
+            raise ValueError("each entry must be owners, none, or <team id>=<tag id>:<tag name>")
+    if "none" in items and len(items) > 1:
+        raise ValueError("none cannot be combined with other entries")
+    return items

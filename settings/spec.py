@@ -228,6 +228,11 @@ SPEC: list[tuple[str, str, str, Callable[[str], Any], bool, str, str]] = [
     ("ROOTMAIL_TEAMS_APP_RPS", "teams_app_rps", "50", p.int_between(0, 1000), False,
      "Posts per second this instance sends over all conversations (Teams allows an app 50 per second per tenant; "
      "give each of N instances 50/N); the per-conversation limits always apply. 0: no app-wide limit.", "25"),
+    ("ROOTMAIL_URGENT_MENTIONS", "urgent_mentions", "owners", p.mention_targets, False,
+     "Whom critical mail (password reset, MFA change, suspension, security notice, root e-mail change) @mentions in "
+     "its channel, besides being posted as important: the team's owners, none, or per team a tag "
+     "(`<team id>=<tag id>:<tag name>`, comma-separated; other teams get their owners when owners is listed too).",
+     "owners,19:abc@thread.tacv2=MjQ...==:On call"),
     ("ROOTMAIL_METRICS", "metrics", "loopback", p.one_of("loopback", "on", "off"), False,
      "GET /metrics (Prometheus text): only to loopback clients, to anyone who reaches the port, or off.", "on"),
 ]

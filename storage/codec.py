@@ -59,10 +59,10 @@ def address_from_dict(data: dict[str, Any], etag: str | None) -> RootAddress:
 MAIL_FIELDS = ("key", "message_id", "address", "sender", "subject", "received_at", "preview", "state", "size",
                "attempts", "next_attempt_at", "last_error", "activity_id", "lease_owner", "lease_until",
                "kind", "severity", "verdict", "verdict_reason", "secret", "secret_kind", "secret_expires_at",
-               "posted_to", "posting_since", "digest", "account_id", "fingerprint", "duplicate_of")
+               "posted_to", "posting_since", "digest", "account_id", "fingerprint", "duplicate_of", "text")
 _MAIL_TIMES = ("received_at", "next_attempt_at", "lease_until", "secret_expires_at", "posting_since")
 _MAIL_DEFAULTED = ("kind", "severity", "verdict", "verdict_reason", "secret", "secret_kind", "posted_to", "digest",
-                   "account_id", "fingerprint", "duplicate_of")
+                   "account_id", "fingerprint", "duplicate_of", "text")
 
 
 def mail_to_dict(mail: InboundMail) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from bot.activity_bot import RootMailBot
 from bot.services import Services
 from core.adoption.adopter import Adopter
 from core.delivery.forwarding import Forwarder
+from core.delivery.gate import Gate
 from core.intake.inspection import Inspector
 from core.ports import Poster, Store
 from core.adoption.reconcile import OrgSync
@@ -36,6 +37,7 @@ TELEMETRY = web.AppKey("telemetry", Telemetry)
 ORG_SYNC = web.AppKey("org_sync", OrgSync)
 READINESS = web.AppKey("readiness", Readiness)  # each dependency: starting, ok or failing, since when
 ADOPTER = web.AppKey("adopter", Adopter)
+GATE = web.AppKey("gate", Gate)  # Teams' limits for every Bot Connector call (core.delivery.gate)
 
 
 def utc_now() -> datetime:

@@ -17,6 +17,7 @@ from cards.digest import MailCards
 from cards.pool import aliases_missing_card, mailboxes_unresolved_card
 from cards.protection import quarantine_card
 from core.delivery.forwarding import Forwarder
+from core.delivery.gate import Gate
 from core.delivery.lanes import LaneSettings
 from core.intake.leak_guard import LeakGuard
 from core.model import Mailbox
@@ -24,7 +25,7 @@ from core.addresses.pool import load_pool_file
 from core.ports import Clock, PostFailed
 from core.delivery.ratelimit import Window
 from core.delivery.status import LaneStatus, gather_status
-from wiring.keys import (FORWARDER, INBOX, INSPECTOR, MAIL_WAKE, POSTER, READINESS, SERVICES, SETTINGS,
+from wiring.keys import (FORWARDER, GATE, INBOX, INSPECTOR, MAIL_WAKE, POSTER, READINESS, SERVICES, SETTINGS,
                          STORE, TELEMETRY)
 from wiring.later import Later
 from wiring.store import stop, when_store_answers
@@ -32,15 +33,24 @@ from wiring.store import stop, when_store_answers
 logger = logging.getLogger(__name__)
 
 
+def app_share(settings) -> tuple[Window, ...]:
+    """This instance's share of the app-per-tenant limit (ROOTMAIL_TEAMS_APP_RPS); none when 0."""
+    return (Window(settings.teams_app_rps, 1.0),) if settings.teams_app_rps else ()
+
+
+def gate_for(settings) -> Gate:
+    """One gate per app: the lanes' posts and every other Bot Connector call count in the same limiters."""
+    return Gate(shared=app_share(settings), margin=LaneSettings.margin)
+
+
 def forwarder_ctx(clock: Clock):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        lanes = LaneSettings(settings.digest_threshold, settings.digest_max,
-                             shared=(Window(settings.teams_app_rps, 1.0),) if settings.teams_app_rps else ())
+        lanes = LaneSettings(settings.digest_threshold, settings.digest_max, shared=app_share(settings))
         forwarder = Forwarder(app[STORE], app[POSTER], clock, cards.mail_card, settings.instance_id,
                               settings.admin_conversation or None, quarantine=quarantine_card,
                               cards=MailCards(cards.mail_card, quarantine_card), lanes=lanes, metrics=app[TELEMETRY],
-                              guard=LeakGuard(app[INSPECTOR].box))
+                              guard=LeakGuard(app[INSPECTOR].box), gate=app[GATE])
         app[FORWARDER] = forwarder
         app[TELEMETRY].gauge("queue_depth", lambda: forwarder.lanes.queued + forwarder.lanes.in_flight,
                              "Mails waiting in this instance's lanes or being posted")

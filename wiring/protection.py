@@ -11,9 +11,15 @@ from aiohttp import web
 
 import cards
 from bot.service_urls import ServiceUrls
-from bot.members import TeamsMembership
+from bot.audience import Audience
+from bot.members import Rosters, TeamsMembership
+from bot.people import People
+from bot.poster import BotPoster
 from bot.reveal import TeamsMessenger
-from cards.protection import private_secret_card
+from bot.updates import CardUpdates
+from bot.views import Views
+from cards.protection import private_secret_card, private_wiped_card
+from core.delivery.gate import GatedPoster
 from core.addresses.access import Access, AccessPolicy, GroupDirectory, StaticGroups
 from core.errors import StoreUnavailable
 from core.intake.inspection import Inspector
@@ -23,7 +29,8 @@ from core.intake.sealing_keys import note_key_id
 from core.intake.sender_trust import TrustPolicy
 from crypto.box import AesGcmBox, load_or_create_key, parse_keys
 from settings import ROOT, Settings
-from wiring.keys import ADAPTER, INBOX, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
+from storage.watched import Watched
+from wiring.keys import ADAPTER, GATE, INBOX, INSPECTOR, POSTER, REVEALER, SERVICES, SETTINGS, STORE
 from wiring.store import stop, when_store_answers
 
 logger = logging.getLogger(__name__)
@@ -47,20 +54,40 @@ def protection_ctx(clock: Clock, identities_verified: bool):
             requester_group=settings.requester_group, admin_conversation=settings.admin_conversation,
             identities_verified=identities_verified),
             _groups(app, settings))
-        revealer = Revealer(store, clock, box, access, TeamsMembership(app[ADAPTER], settings.app_id,
-                                                                 service_urls=ServiceUrls.of(settings)),
-                            TeamsMessenger(app[ADAPTER], settings.app_id, service_urls=ServiceUrls.of(settings)),
-                            RevealCards(cards.mail_card, private_secret_card))
+        gate, urls = app[GATE], ServiceUrls.of(settings)
+        messenger = TeamsMessenger(app[ADAPTER], settings.app_id, gate=gate, service_urls=urls)
+        revealer = Revealer(store, clock, box, access,
+                            TeamsMembership(app[ADAPTER], settings.app_id, gate=gate, service_urls=urls),
+                            messenger, RevealCards(cards.mail_card, private_secret_card, private_wiped_card))
         app[REVEALER] = revealer
         services = app[SERVICES]
-        services.access, services.revealer, services.poster = access, revealer, app[POSTER]
+        services.access, services.revealer, services.poster = access, revealer, GatedPoster(app[POSTER], gate)
+        updates = _keep_cards_current(app, services, messenger, clock)
         tasks = [when_store_answers(app, lambda: _wipe_every(store, clock, revealer), "wipe-secrets"),
                  when_store_answers(app, lambda: _note_key_every(store, clock, box, settings.instance_id),
                                     "note-sealing-key")]
         yield
         for task in tasks:
             await stop(task)
+        await updates.close()
     return ctx
+
+
+def _keep_cards_current(app: web.Application, services, messenger: TeamsMessenger, clock: Clock) -> CardUpdates:
+    """Names and rosters for cards, per-person views, and edits of posted cards when their address changes."""
+    settings, store = app[SETTINGS], app[STORE]
+    rosters = Rosters(app[ADAPTER], settings.app_id, app[GATE], service_urls=ServiceUrls.of(settings))
+    people = People(store)
+    audience = Audience(rosters, people, settings.urgent_mentions)
+    views = Views(services, rosters)
+    updates = CardUpdates(store, views, messenger, clock)
+    services.views, services.updates, services.people, services.audience = views, updates, people, audience
+    messenger.audience = audience
+    if isinstance(app[POSTER], BotPoster):  # an injected poster (tests) gets cards as built
+        app[POSTER].audience, app[POSTER].gate = audience, app[GATE]
+    if isinstance(store, Watched):
+        store.listener = updates.changed
+    return updates
 
 
 def _groups(app: web.Application, settings: Settings) -> GroupDirectory:

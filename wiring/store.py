@@ -34,8 +34,9 @@ from core.readiness import FAILING, Readiness, backoff
 from settings import ROOT, Settings
 from storage.pending import PendingStore
 from storage.sqlite import open_sqlite
+from storage.watched import Watched
 from wiring.health import current
-from wiring.keys import BOT, POSTER, READINESS, SERVICES, SETTINGS, STORE
+from wiring.keys import BOT, GATE, POSTER, READINESS, SERVICES, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +47,15 @@ def store_ctx(injected: Store | None, clock: Clock):
         readiness.add("store", _label(settings))
         async with contextlib.AsyncExitStack() as stack:
             if injected is not None or settings.store_url != "cosmos":
-                store, opening = injected or await _open_local(settings, stack), None
-                await load_pool(store, pool_of(settings), settings.pool_low_watermark)
+                inner, opening = injected or await _open_local(settings, stack), None
+                await load_pool(inner, pool_of(settings), settings.pool_low_watermark)
                 readiness.ok("store")
             else:
-                store = PendingStore(lambda: _why(readiness))
-                opening = asyncio.create_task(_open_until_it_answers(settings, store, stack, readiness),
+                inner = PendingStore(lambda: _why(readiness))
+                opening = asyncio.create_task(_open_until_it_answers(settings, inner, stack, readiness),
                                               name="store-open")
-            app[STORE] = store
+            # watched: RootMail keeps the cards showing an address current (wiring/protection.py)
+            app[STORE] = store = Watched(inner)
             allocator = Allocator(store, clock, lambda: secrets.token_hex(2), settings.pool_low_watermark,
                                   _low_pool_notifier(app))
             app[SERVICES] = Services(store, clock, allocator, lambda: uuid.uuid4().hex,
@@ -63,7 +65,7 @@ def store_ctx(injected: Store | None, clock: Clock):
                                          settings.limit_conversation_hourly, settings.limit_conversation_open)))
             app[SERVICES].part_state = lambda name: current(app, name)
             app[SERVICES].exchange = settings.mail_source.startswith("graph")
-            app[BOT] = RootMailBot(app[SERVICES], ServiceUrls.of(settings))
+            app[BOT] = RootMailBot(app[SERVICES], app[GATE], ServiceUrls.of(settings))
             yield
             if opening is not None:
                 opening.cancel()

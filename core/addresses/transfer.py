@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from core.addresses import registry
-from core.addresses.access import Access, audit_refusal
+from core.addresses.access import Access, Decision, audit_refusal
 from core.errors import Forbidden, NotFound
 from core.model import AuditEvent, Owner, Person, RootAddress
 from core.ports import Clock, Store
@@ -21,6 +21,7 @@ class TransferRequest:
     by: str  # who asked (Entra object id or Teams id)
     by_name: str
     at: str  # ISO time, for the audit
+    thread: str = ""  # where it was asked (a channel thread), so the decision is told there
 
 
 def _flag(address: str) -> str:
@@ -38,10 +39,10 @@ async def pending(store: Store, address: str) -> TransferRequest | None:
 
 
 async def request(store: Store, clock: Clock, record: RootAddress, to: Owner, to_name: str, person: Person,
-                  request_id: str) -> TransferRequest:
+                  request_id: str, thread: str = "") -> TransferRequest:
     """Open (or replace) the one pending request for the address; the owner is asked separately."""
     asked = TransferRequest(request_id, record.address, to.conversation_id, to_name[:120],
-                            person.aad_object_id or person.id, person.name[:80], clock().isoformat())
+                            person.aad_object_id or person.id, person.name[:80], clock().isoformat(), thread[:300])
     await store.set_flag(_flag(record.address), json.dumps(asdict(asked)))
     await store.append_audit(AuditEvent(clock(), asked.by, "transfer-requested", record.address,
                                         {"to": to_name[:120], "by": person.name[:80], "request": request_id}))
@@ -53,6 +54,16 @@ async def move(store: Store, clock: Clock, address: str, to: Owner, actor: str) 
     return await registry.amend(store, clock, address, registry.Amendment(owner=to), actor)
 
 
+async def may_decide(access: Access, person: Person, where: Owner, record: RootAddress,
+                     asked: TransferRequest) -> Decision:
+    """The owning channel (or an admin) decides, but not the person who asked: a move takes two people."""
+    decision = await access.may_change(person, where, record)
+    if decision and (person.aad_object_id or person.id) == asked.by and not await access.is_admin(person):
+        return Decision(False, "You asked for this transfer, so someone else in the owning channel, or a RootMail "
+                               "admin, decides.")
+    return decision
+
+
 async def decide(store: Store, clock: Clock, access: Access, address: str, request_id: str, approve: bool,
                  person: Person, where: Owner) -> tuple[TransferRequest, RootAddress]:
     """Approve or decline the pending request `request_id`. Raises NotFound when it is no longer open (an
@@ -61,7 +72,7 @@ async def decide(store: Store, clock: Clock, access: Access, address: str, reque
     if asked is None or asked.id != request_id:
         raise NotFound("This transfer request is no longer open: it was decided, or a newer one replaced it.")
     record = await registry.require(store, address)
-    decision = await access.may_change(person, where, record)
+    decision = await may_decide(access, person, where, record, asked)
     if not decision:
         await audit_refusal(store, clock, person, "transfer", record.address, decision.reason)
         raise Forbidden(decision.reason)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol
 
 from core import metrics as m
 from core.errors import Conflict, NotFound, StoreUnavailable
+from core.intake.aws_mail_rules import CRITICAL
 from core.intake.leak_guard import LeakGuard
 from core.delivery.lanes import Delivery, Sent
 from core.metrics import Metrics, NoMetrics
@@ -68,13 +69,14 @@ class Courier:
         target = marked[0].target
         card = self.guard.clean(card, [d.mail for d in marked])
         summary = marked[0].mail.subject if len(marked) == 1 else f"{len(marked)} AWS root mails"
+        urgent = any(d.mail.severity == CRITICAL and d.final is MailState.FORWARDED for d in marked)
         started = time.perf_counter()
         try:
-            activity_id = await self.poster.post(target, card, summary=summary[:120])
+            activity_id = await self.poster.post(target, card, summary=summary[:120], urgent=urgent)
         except PostFailed as failure:
             self.metrics.count(m.FAILED, len(marked))
             await asyncio.gather(*(self._failed(d, failure) for d in marked))
-            return Sent(leftover, failure.retry_after)
+            return Sent(leftover, failure.retry_after, throttled=failure.throttled)
         self.metrics.observe(m.SEND_SECONDS, time.perf_counter() - started)
         self.metrics.count(m.POSTS)
         if any(d.in_doubt for d in marked):

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 
 from core import metrics as m
 from core.delivery.courier import Courier, DeliveryCards
+from core.delivery.gate import Gate
 from core.intake.inspection import UNVERIFIED
 from core.intake.leak_guard import LeakGuard
 from core.delivery.lanes import Delivery, Lanes, LaneSettings
@@ -60,17 +61,18 @@ class Forwarder:
                  admin_conversation: str | None = None, settled: Callable[[InboundMail], object] | None = None,
                  quarantine: MailCard | None = None, *, cards: DeliveryCards | None = None,
                  lanes: LaneSettings | None = None, metrics: Metrics | None = None, batch: int = 250,
-                 max_queued: int | None = None, lease: timedelta = timedelta(seconds=60), guard: LeakGuard | None = None):
+                 max_queued: int | None = None, lease: timedelta = timedelta(seconds=60),
+                 guard: LeakGuard | None = None, gate: Gate | None = None):
         self.store, self.clock, self.instance_id = store, clock, instance_id
         self.admin_conversation = admin_conversation
         self.metrics = metrics or NoMetrics()
         self.batch, self.max_queued = batch, max_queued or _room(lanes or LaneSettings(), lease)
         self.courier = Courier(store, poster, clock, cards or PlainCards(render, quarantine), instance_id, lease,
                                settled=settled, metrics=self.metrics, guard=guard or LeakGuard(None))
-        self.lanes = Lanes(self.courier.send, lanes)
+        self.lanes = Lanes(self.courier.send, lanes, gate=gate)
         self._dispatcher: asyncio.Task | None = None
-        # Asked about each verified mail; True keeps it out of every channel as CONSUMED (core.adoption.adopter: the update
-        # code of an account RootMail is adopting is RootMail's own).
+        # Asked about each verified mail; True keeps it out of every channel as CONSUMED (core.adoption.adopter: the
+        # update code of an account RootMail is adopting is RootMail's own).
         self.divert: Divert | None = None
 
     # knobs tests and the composition root set after construction

@@ -17,6 +17,7 @@ from typing import Awaitable, Callable, Iterable
 
 from core.intake.aws_mail_rules import CRITICAL, HIGH, LOW, NORMAL
 from core.model import InboundMail, MailState, Owner, RootAddress
+from core.delivery.gate import SEND, Gate
 from core.delivery.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Sent:
     leftover: list[Delivery] = field(default_factory=list)
     retry_after: float | None = None
     posted: bool = False  # the Bot Connector accepted the post
+    throttled: bool = False  # Teams answered 429: the lane pauses even when no Retry-After came with it
 
 
 Send = Callable[[list[Delivery]], Awaitable[Sent]]
@@ -117,10 +119,15 @@ class LaneSettings:
 class Lanes:
     """The scheduler. `run()` until cancelled; `add()` deliveries; `send` posts one plan and says how it went."""
 
-    def __init__(self, send: Send, settings: LaneSettings | None = None, now: Callable[[], float] = time.monotonic):
+    def __init__(self, send: Send, settings: LaneSettings | None = None, now: Callable[[], float] = time.monotonic,
+                 gate: Gate | None = None):
+        """`gate` holds the limiters every other Bot Connector call of the app counts in too (card updates, 1:1
+        chats, member reads); without one the lanes keep their own."""
         self._send, self.settings, self._now = send, settings or LaneSettings(), now
+        self.gate = gate or Gate({SEND: self.settings.per_conversation}, self.settings.shared, self.settings.margin,
+                                 now)
         self.lanes: dict[str, Lane] = {}
-        self.shared = Limiter(self.settings.shared, self.settings.margin)
+        self.shared = self.gate.shared
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -141,7 +148,7 @@ class Lanes:
         cid = delivery.target.conversation_id
         lane = self.lanes.get(cid)
         if lane is None:
-            lane = self.lanes[cid] = Lane(cid, Limiter(self.settings.per_conversation, self.settings.margin))
+            lane = self.lanes[cid] = Lane(cid, self.gate.limiter(SEND, cid))
         lane.add(delivery)
         self._idle.clear()
         self._wake.set()
@@ -246,11 +253,14 @@ class Lanes:
         if outcome.posted:
             self.posts += 1
             self.digests += len(batch) - len(outcome.leftover) > 1
+            self.gate.succeeded(SEND, lane.conversation_id)
         back = set(map(id, outcome.leftover))
         self._held.difference_update(d.mail.key for d in batch if id(d) not in back)
         for delivery in outcome.leftover:
             lane.add(delivery)
-        if outcome.retry_after is not None:
+        if outcome.throttled:  # with or without Retry-After: Teams promises neither, only asks for backoff
+            self.gate.throttled(SEND, lane.conversation_id, outcome.retry_after)
+        elif outcome.retry_after is not None:
             lane.limiter.pause(self._now() + outcome.retry_after)
         lane.ready_at = float("-inf")
         lane.busy = False

@@ -18,8 +18,16 @@ class Window:
     seconds: float
 
 
-# Per bot per conversation (Teams "send to conversation"): 7 / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / hour.
+# msteams-docs bots/how-to/rate-limit.md, "Per bot per thread limit". A thread is a 1:1 chat, a group chat or a
+# channel; "all requests are subject to the same rate limiting policy, including sending messages, channel
+# enumerations, and roster fetches", so card updates count as sends.
+# Send to conversation (posts, replies, card updates): 7 / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / hour.
 TEAMS_CONVERSATION: tuple[Window, ...] = (Window(7, 1.0), Window(8, 2.0), Window(60, 30.0), Window(1800, 3600.0))
+# Create conversation (the 1:1 chat Reveal opens): the same figures.
+TEAMS_CREATE: tuple[Window, ...] = TEAMS_CONVERSATION
+# Get conversation members (membership checks, rosters) and get conversations (a team's channels): 14 / 1 s,
+# 16 / 2 s, 120 / 30 s, 3,600 / hour.
+TEAMS_MEMBERS: tuple[Window, ...] = (Window(14, 1.0), Window(16, 2.0), Window(120, 30.0), Window(3600, 3600.0))
 # Per app per tenant, all conversations together: 50 requests per second.
 TEAMS_APP_PER_TENANT: tuple[Window, ...] = (Window(50, 1.0),)
 

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 600
 DUPLICATE_NOTE = " It reuses the Message-ID of an earlier mail with another sender check or content."
+TEXT_CHARS = 12_000  # the mail's text kept for "View full mail", redacted like the preview
 
 
 def dedupe_key(message_id: str, address: str) -> str:
@@ -29,13 +30,14 @@ def fallback_message_id(raw: bytes) -> str:
     return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@rootmail.invalid>"
 
 
-def safe_preview(text: str) -> str:
-    """The preview that may be stored and posted: redacted here, whatever the source did, so no code or
-    link is ever kept in clear. Cut at a space first, so a code cannot be split into an unrecognised part."""
-    head = text[:PREVIEW_CHARS * 2]
+def safe_preview(text: str, chars: int = PREVIEW_CHARS) -> str:
+    """The preview (or, with `chars`, the text) that may be stored and posted: redacted here, whatever the source
+    did, so no code or link is ever kept in clear. Cut at a space first, so a code cannot be split into an
+    unrecognised part."""
+    head = text[:chars * 2]
     if len(text) > len(head):
         head = head.rsplit(None, 1)[0]
-    return redact(head)[:PREVIEW_CHARS]
+    return redact(head)[:chars]
 
 
 async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[str],
@@ -52,7 +54,8 @@ async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[
     now = clock()
     inspector = inspector or Inspector()
     inspection = _inspect(inspector, mail)
-    shown = _Shown(redact(mail.subject[:1000]), safe_preview(mail.text), fingerprint(mail, inspection))
+    shown = _Shown(redact(mail.subject[:1000]), safe_preview(mail.text), safe_preview(mail.text, TEXT_CHARS),
+                   fingerprint(mail, inspection))
     new: list[InboundMail] = []
     for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
         key = dedupe_key(mail.message_id, address)
@@ -82,6 +85,7 @@ async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[
 class _Shown:
     subject: str
     preview: str
+    text: str
     fingerprint: str
 
 
@@ -104,7 +108,7 @@ def _record(inspector: Inspector, inspection: Inspection, mail: ParsedMail, show
     sealed = inspector.seal(inspection, secret_context(key), now)
     return InboundMail(
         key=key, message_id=mail.message_id, address=address,
-        sender=mail.sender, subject=shown.subject, received_at=now, preview=shown.preview,
+        sender=mail.sender, subject=shown.subject, received_at=now, preview=shown.preview, text=shown.text,
         state=MailState.RECEIVED, size=mail.size, next_attempt_at=now,
         kind=inspection.rule.kind, severity=inspection.severity, verdict=inspection.verdict_name,
         verdict_reason=(inspection.verdict.reason + (DUPLICATE_NOTE if duplicate_of else ""))[:500],

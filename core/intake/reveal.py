@@ -31,9 +31,10 @@ class Membership(Protocol):
 
 
 class Messenger(Protocol):
-    async def send_private(self, person: Person, where: Owner, card: Card, summary: str) -> None:
+    async def send_private(self, person: Person, where: Owner, card: Card, summary: str) -> str:
         """Post the card in the bot's 1:1 chat with the person (created if needed), reached through the
-        conversation they acted in. Raises PostFailed."""
+        conversation they acted in; returns "<chat id>|<activity id>" of the post ("" if unknown). Raises
+        PostFailed (`unreachable` when the person cannot be written to: the app is not installed for them)."""
 
     async def update(self, owner: Owner, activity_id: str, card: Card, summary: str) -> None:
         """Replace a posted card for everyone. Raises PostFailed."""
@@ -57,6 +58,7 @@ class RevealCards:
 
     channel: Callable[[InboundMail, RootAddress | None, list[Revealed]], Card]
     private: Callable[[InboundMail, RootAddress | None, str, datetime], Card]
+    wiped: Callable[[InboundMail, RootAddress | None], Card] | None = None  # the private card once the window closed
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,13 @@ class Revealer:
             await self._audit(mail, person, "reveal-failed", str(unreadable))
             return Outcome("unavailable", f"{unreadable} Ask an admin to check ROOTMAIL_SECRET_KEY.", mail, record)
         try:
-            await self.messenger.send_private(person, where, self.cards.private(
+            posted = await self.messenger.send_private(person, where, self.cards.private(
                 mail, record, secret, mail.secret_expires_at or now), f"{mail.secret_kind or 'code'} from AWS")
         except PostFailed as failure:
             await self._audit(mail, person, "reveal-failed", failure.reason)
-            return Outcome("failed", "RootMail could not open a private chat with you; nothing was revealed. "
-                           "Start a chat with RootMail once, then try again.", mail, record)
-        await self._audit(mail, person, "reveal", "")
+            return Outcome("failed", _undelivered(failure), mail, record)
+        chat, _, message = (posted or "").partition("|")
+        await self._audit(mail, person, "reveal", "", {"chat": chat[:200], "message": message[:200]} if message else {})
         reveals = await self.history(mail)
         await self._refresh(mail, record, reveals)
         return Outcome("sent", "Sent to you in your private chat with RootMail.", mail, record, tuple(reveals))
@@ -151,8 +153,26 @@ class Revealer:
                 if e.action == "reveal" and e.detail.get("mail") == mail.key]
 
     async def expired(self, mail: InboundMail) -> None:
-        """After its secret was wiped: the channel card loses its Reveal button and says so."""
-        await self._refresh(mail, await self.store.get_address(mail.address), await self.history(mail))
+        """After its secret was wiped: the channel card loses its Reveal button and says so, and each private card
+        that carried the code or link is updated to name the mail without it."""
+        record = await self.store.get_address(mail.address)
+        await self._refresh(mail, record, await self.history(mail))
+        if self.cards.wiped is None:
+            return
+        channel = await self.store.get_conversation(mail.posted_to) if mail.posted_to else None
+        for chat, message in await self._private_copies(mail):
+            where = _private_chat(channel or (record.owner if record else None), chat)
+            if where is None:
+                continue
+            try:
+                await self.messenger.update(where, message, self.cards.wiped(mail, record), mail.subject)
+            except PostFailed as failure:
+                logger.warning("could not remove a revealed copy from a private chat", extra={"reason": failure.reason})
+
+    async def _private_copies(self, mail: InboundMail) -> list[tuple[str, str]]:
+        events = await self.store.audit_for(mail.address, REVEAL_HISTORY)
+        return [(e.detail["chat"], e.detail["message"]) for e in events if e.action == "reveal"
+                and e.detail.get("mail") == mail.key and e.detail.get("chat") and e.detail.get("message")]
 
     async def _refresh(self, mail: InboundMail, record: RootAddress | None, reveals: list[Revealed]) -> None:
         """Everyone in the channel sees who revealed it and when; failing that only costs the notice. A digest
@@ -168,15 +188,38 @@ class Revealer:
         except PostFailed as failure:
             logger.warning("could not update the mail card after a reveal", extra={"reason": failure.reason})
 
-    async def _audit(self, mail: InboundMail, person: Person, action: str, reason: str) -> None:
+    async def _audit(self, mail: InboundMail, person: Person, action: str, reason: str,
+                     more: dict[str, str] | None = None) -> None:
         if action == "reveal-refused":
             await audit_refusal(self.store, self.clock, person, "reveal", mail.address, reason)
             return
-        detail = {"mail": mail.key, "kind": mail.kind, "by": person.name[:80] or person.id}
+        detail = {"mail": mail.key, "kind": mail.kind, "by": person.name[:80] or person.id, **(more or {})}
         if reason:
             detail["reason"] = reason[:300]
         await self.store.append_audit(AuditEvent(self.clock(), person.aad_object_id or person.id, action,
                                                  mail.address, detail))
+
+
+def _undelivered(failure: PostFailed) -> str:
+    """What the person who pressed Reveal can do when the private chat could not be written to."""
+    if failure.unreachable:
+        return ("RootMail cannot open a private chat with you, so nothing was revealed: the RootMail app is not "
+                "installed for you, or you blocked it. In Teams, open Apps, find RootMail and select Add (or unblock "
+                "it), then press Reveal again. An admin can also install it for everyone.")
+    if failure.throttled:
+        return "Teams asked RootMail to slow down, so nothing was revealed yet. Press Reveal again in a minute."
+    return "RootMail could not reach your private chat with it; nothing was revealed. Try again in a minute."
+
+
+def _private_chat(channel: Owner | None, chat_id: str) -> Owner | None:
+    """The 1:1 chat as an Owner RootMail can write to: the channel's service and bot, the chat's id."""
+    if channel is None or not channel.reference:
+        return None
+    conversation = {"id": chat_id, "conversationType": "personal", "isGroup": False}
+    if channel.tenant_id:
+        conversation["tenantId"] = channel.tenant_id
+    return Owner(chat_id, "personal chat", tenant_id=channel.tenant_id,
+                 reference={**channel.reference, "conversation": conversation})
 
 
 OnWiped = Callable[[InboundMail], Awaitable[None]]

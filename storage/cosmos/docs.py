@@ -14,7 +14,7 @@ ADDRESSES, POOL, MAILS, META = "addresses", "pool", "mails", "meta"
 _NOT_INDEXED = {
     ADDRESSES: ["/owner/reference/*", "/requester/*", "/purpose/?"],
     POOL: [],
-    MAILS: ["/preview/?", "/subject/?", "/sender/?", "/last_error/?"],
+    MAILS: ["/preview/?", "/text/?", "/subject/?", "/sender/?", "/last_error/?"],
     META: ["/reference/*", "/detail/*"],
 }
 PARTITION_KEY_PATH = "/pk"

@@ -1,4 +1,4 @@
-"""Journey 4: lookup and list show the address and its mail; help and unknown words answer with help."""
+"""Journey 4: lookup and list show the address and its mail; help lists every command; a typo gets "did you mean"."""
 from __future__ import annotations
 
 import pytest
@@ -35,10 +35,20 @@ async def test_help_lists_every_command(tab):
         assert f"\n{command}" in shown, command
 
 
-async def test_an_unknown_command_says_so_and_shows_the_help(tab):
+async def test_a_typo_gets_did_you_mean_and_the_corrected_command_runs_with_one_click(tab, allocation):
+    channel = await tab.channel(story.TEAM, story.CHANNEL)
+    thread = await channel.mention(f"lokup {allocation.address}")
+    shown = await thread.answer("Did you mean:", f"lookup {allocation.address}")
+    await tab.screenshot("04-unknown-command.png", of=thread.post)
+    assert "didn't understand" in shown.lower() and "Show this card." not in shown
+    assert "Traceback" not in shown and "Something went wrong" not in shown
+
+    await thread.press("Run lookup")
+    await thread.answer("Root address", story.PURPOSE)
+
+
+async def test_words_that_are_no_command_get_a_short_pointer(tab):
     channel = await tab.channel(story.TEAM, story.CHANNEL)
     thread = await channel.mention("make me a sandwich")
-    shown = await thread.answer("make me a sandwich", "Show this card.")
-    await tab.screenshot("04-unknown-command.png", of=thread.post)
-    assert "didn't understand" in shown.lower()
-    assert "Traceback" not in shown and "Something went wrong" not in shown
+    shown = await thread.answer("make me a sandwich", "RootMail knows:")
+    assert "didn't understand" in shown.lower() and "Something went wrong" not in shown

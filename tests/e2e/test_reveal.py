@@ -30,9 +30,10 @@ class Reveal:
 async def revealed(browser, playground_server, rootmail_server, allocation) -> Reveal:
     """A mail of its own (a tab shows only what arrives while it is open), revealed from the channel.
 
-    Two tabs watch the channel: one presses Reveal, the other sees what the rest of the channel sees. The
-    presser's card is replaced twice, by the answer to the press (with a banner for the presser) and by RootMail's
-    update for everyone, in whichever order the Playground delivers them; the other tab gets only the update."""
+    Two tabs watch the channel: one presses Reveal, the other sees what the rest of the channel sees. The presser is
+    told under the card that the code went to their private chat (a message response: the card is not replaced; the
+    Playground drops that line when RootMail's edit arrives, so it is not waited for here); RootMail's edit for
+    everyone then shows who revealed it, in both tabs."""
     tab = await open_playground(browser, playground_server.url)
     onlooker = await open_playground(browser, playground_server.url)
     try:
@@ -68,6 +69,7 @@ async def revealed(browser, playground_server, rootmail_server, allocation) -> R
 async def test_the_code_arrives_in_the_personal_chat_of_who_pressed_reveal(revealed):
     assert story.shows_code(revealed.personal, revealed.code), revealed.personal
     assert "Your code from AWS" in revealed.personal
+    assert "AWS Notification - Email Verification" in revealed.personal and "Received" in revealed.personal
 
 
 async def test_the_code_is_not_in_the_channel_or_the_group_chat(revealed):

@@ -14,7 +14,7 @@ expect.set_options(timeout=15_000)  # a reply or a forwarded mail usually shows 
 # The README gallery is refreshed on purpose (ROOTMAIL_SCREENSHOTS=docs); ordinary runs keep theirs out of git.
 SCREENSHOTS = ROOT / ("docs/screenshots" if os.environ.get("ROOTMAIL_SCREENSHOTS") == "docs" else "test-results/screenshots")
 BOT_NAME = "RootMail"  # bot.name in config/playground.yml
-VIEWPORT = {"width": 1280, "height": 1200}  # tall enough for the longest card to fit in one screenshot
+VIEWPORT = {"width": 1280, "height": 1700}  # tall enough for a mail card and its reply in one screenshot
 
 
 async def open_playground(browser: Browser, url: str) -> "PlaygroundTab":
@@ -43,6 +43,14 @@ class PlaygroundTab:
         await expect(self.page.get_by_role("textbox")).to_be_editable()
         return chat
 
+    async def search_extension(self, words: str) -> Locator:
+        """The compose box's message extension, Search Command: type `words`; returns the dialog with the results."""
+        await self.page.get_by_role("button", name="Trigger Message Extension App").first.click()
+        await self.page.get_by_role("menuitem", name="Search Command").click()
+        box = self.page.get_by_placeholder("Enter a search term")
+        await box.fill(words)
+        return self.page.locator("div", has=box).filter(has_text="Search-Based Message Extension").last
+
     async def text(self) -> str:
         """What a person can read on the page, then all of its text including hidden parts (the log panel)."""
         body = self.page.locator("body")
@@ -51,6 +59,10 @@ class PlaygroundTab:
     async def screenshot(self, name: str, of: Locator | None = None) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / name
+        # The Playground opens its log panel again when it logs a warning (it warns of every card with a refresh)
+        if await self.page.get_by_text("Log Panel", exact=True).is_visible():
+            await self.page.get_by_title("Toggle Log Panel").click()
+            await expect(self.page.get_by_text("Log Panel", exact=True)).to_be_hidden()
         await (of or self.page).screenshot(path=path, animations="disabled", caret="hide")
         return path
 

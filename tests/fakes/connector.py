@@ -44,6 +44,10 @@ class FakeConnector:
     hang_seconds: float = 1.5
     rosters: dict[str, set[str]] = field(default_factory=dict)  # team or chat id -> member ids; others: 404
     created: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST /v3/conversations (1:1 chats)
+    # Users who installed the app in personal scope: only they can get a 1:1 chat from the bot (see `_not_installed`).
+    installed: set[str] = field(default_factory=set)
+    # Member id -> what Teams tells about them in a roster: {"name", "aadObjectId", "userRole"} (owner | user | guest)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -54,6 +58,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
         app.router.add_get("/v3/teams/{tid}", self._team)
         app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
         return app
@@ -91,8 +96,10 @@ class FakeConnector:
         if fault := await self._fault():
             return fault
         body = await request.json()
-        self.created.append(body)
         members = body.get("members") or [{}]
+        if refusal := self._not_installed(members[0].get("id", "")):
+            return refusal
+        self.created.append(body)
         return web.json_response({"id": f"a:1on1-{members[0].get('id', '')}"}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
@@ -103,6 +110,40 @@ class FakeConnector:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
                                      status=404)
         return web.json_response({"id": member, "name": member, "userRole": "user"})
+
+    def _not_installed(self, user_id: str) -> web.Response | None:
+        """Teams opens a 1:1 chat only with a user who has the app installed (msteams-docs
+        bots/how-to/conversations/send-proactive-messages.md, note on creating the conversation; MicrosoftDocs/
+        msteams-docs issue 11125). The refusal is 403 BotNotInConversationRoster, "The bot is not part of the
+        conversation roster." (conversation-messages.md, "Status code responses"). The docs do not say whether an
+        unknown user id gets 403 or 404; RootMail treats 400, 403 and 404 alike."""
+        if user_id in self.installed:
+            return None
+        return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                            "message": "The bot is not part of the conversation roster."}}, status=403)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """GET /v3/conversations/{team or chat}/pagedmembers?pageSize=&continuationToken=: one page of the roster
+        (msteams-docs resources/team-chat-member-api-changes.md and bots/how-to/get-teams-context.md, "Fetch the
+        roster"): members with id, name, aadObjectId and userRole, and a continuationToken while more follow. A page
+        holds at most 500 (the docs' maximum; what Teams does with a larger pageSize is not documented, so the fake
+        caps it). An unknown conversation is 404 ConversationNotFound, as for any conversation call. Injected
+        `faults` are for posts and the calls tests aim them at; roster reads do not take them."""
+        conversation = request.match_info["cid"]
+        if conversation not in self.rosters:
+            return web.json_response({"error": {"code": "ConversationNotFound", "message": "Conversation not found."}},
+                                     status=404)
+        try:
+            size = min(max(int(request.query.get("pageSize") or 200), 1), 500)
+            start = int(request.query.get("continuationToken") or 0)
+        except ValueError:
+            return web.json_response({"error": {"code": "BadArgument", "message": "bad paging"}}, status=400)
+        ids = sorted(self.rosters[conversation])
+        page = [{"id": m, "name": m, "userRole": "user", **self.profiles.get(m, {})} for m in ids[start:start + size]]
+        body: dict[str, Any] = {"members": page}
+        if start + size < len(ids):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
 
     def in_private_chat_with(self, user_id: str) -> list[Sent]:
         return self.in_conversation(f"a:1on1-{user_id}")

@@ -11,14 +11,15 @@ class Post(NamedTuple):
     conversation_id: str
     card: dict[str, Any]
     summary: str
+    urgent: bool = False
 
 
 @dataclass
 class RecordingPoster:
     posted: list[Post] = field(default_factory=list)
 
-    async def post(self, owner: Owner, card: dict[str, Any], summary: str) -> str:
-        self.posted.append(Post(owner.conversation_id, card, summary))
+    async def post(self, owner: Owner, card: dict[str, Any], summary: str, urgent: bool = False) -> str:
+        self.posted.append(Post(owner.conversation_id, card, summary, urgent))
         return f"activity-{len(self.posted)}"
 
     def cards(self, conversation_id: str | None = None) -> list[dict[str, Any]]:

@@ -57,11 +57,12 @@ def message(text: str, where: Where, service_url: str, user: dict = ALICE) -> di
     return _base(where, service_url, user, type="message", text=text, textFormat="plain", entities=entities)
 
 
-def execute(verb: str, data: dict[str, Any], where: Where, service_url: str, user: dict = ALICE) -> dict[str, Any]:
-    """Action.Execute: an `adaptiveCard/action` invoke; inputs are merged into data, as Teams does."""
-    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
-    return _base(where, service_url, user, type="invoke", name="adaptiveCard/action", value=value,
-                 replyToId="activity-1")
+def execute(verb: str, data: dict[str, Any], where: Where, service_url: str, user: dict = ALICE,
+            on: str = "activity-1", trigger: str = "manual") -> dict[str, Any]:
+    """Action.Execute: an `adaptiveCard/action` invoke; inputs are merged into data, as Teams does. `on` is the
+    activity id of the card the button is on (replyToId), `trigger` "automatic" for Teams' own refresh."""
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": trigger}
+    return _base(where, service_url, user, type="invoke", name="adaptiveCard/action", value=value, replyToId=on)
 
 
 def submit(value: dict[str, Any], where: Where, service_url: str, user: dict = ALICE) -> dict[str, Any]:

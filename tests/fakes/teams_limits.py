@@ -1,8 +1,13 @@
-"""A fake Bot Connector that enforces Teams' posting limits: over a limit it answers 429 with Retry-After, as Teams does.
+"""A fake Bot Connector that enforces Teams' limits on every call: over a limit it answers 429, as Teams does.
 
-Per conversation 7 / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / hour; per tenant (all conversations together) 50 / s. Posts it
-accepts are recorded with the moment and the RootMail mails they carry (card elements with id `mail:<key>`), so a
-test can tell lost from duplicated mail. Runs in-process (`app()`) or on its own (`python -m tests.fakes.teams_limits`,
+msteams-docs bots/how-to/rate-limit.md, "Per bot per thread limit": send to conversation (posts, and card updates: "all
+requests are subject to the same rate limiting policy") 7 / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / hour per conversation;
+create conversation the same per 1:1 thread; get conversation members 14 / 1 s, 16 / 2 s, 120 / 30 s, 3,600 / hour
+per team or chat; and per tenant (all conversations together) 50 / s. Whether a 429 carries Retry-After is not settled
+by the docs: the status table of conversation-messages.md says Throttled "also returns when to retry after", the
+rate-limit page asks for exponential backoff with jitter instead. `retry_after` chooses; tests cover both.
+Posts it accepts are recorded with the moment and the RootMail mails they carry (card elements with id `mail:<key>`), so
+a test can tell lost from duplicated mail. Runs in-process (`app()`) or on its own (`python -m tests.fakes.teams_limits`,
 which prints {"port": N} and serves its record at GET /_record), so a benchmark can keep it out of RootMail's process.
 """
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from core.delivery.ratelimit import TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, Limiter, Window
+from core.delivery.ratelimit import (TEAMS_APP_PER_TENANT, TEAMS_CONVERSATION, TEAMS_CREATE, TEAMS_MEMBERS, Limiter,
+                                     Window)
 from tests.fakes.connector import FakeConnector, Sent
 
 MAIL_ID = re.compile(rb'"id":\s*"mail:([0-9a-f]{40})"')
@@ -39,15 +45,19 @@ class Accepted:
 class TeamsLimitedConnector(FakeConnector):
     per_conversation: tuple[Window, ...] = TEAMS_CONVERSATION
     per_tenant: tuple[Window, ...] = TEAMS_APP_PER_TENANT
+    per_create: tuple[Window, ...] = TEAMS_CREATE
+    per_members: tuple[Window, ...] = TEAMS_MEMBERS
     latency: float = 0.0  # seconds each accepted post takes, as a real service would
     keep_activities: bool = True  # False: keep only `accepted` (a 10,000-post benchmark need not hold every card)
     late: int = 0  # this many posts are accepted but answered only after `hang_seconds`: the client gives up first
     clock: Callable[[], float] = time.monotonic
+    retry_after: bool = True  # send Retry-After with a 429
     accepted: list[Accepted] = field(default_factory=list)
-    throttled: Counter = field(default_factory=Counter)  # conversation -> 429s answered
+    throttled: Counter = field(default_factory=Counter)  # conversation (or "create:<user>") -> 429s answered
     _started: float = field(default_factory=time.monotonic)
     _conversations: dict[str, Limiter] = field(default_factory=dict)
     _tenants: dict[str, Limiter] = field(default_factory=dict)
+    _other: dict[tuple[str, str], Limiter] = field(default_factory=dict)  # creates per user, member reads per thread
 
     def app(self) -> web.Application:
         app = super().app()
@@ -60,17 +70,9 @@ class TeamsLimitedConnector(FakeConnector):
         raw = await request.read()
         activity = json.loads(raw)
         conversation = request.match_info["cid"]
-        tenant = (activity.get("conversation") or {}).get("tenantId") or ""
         now = self.clock()
-        lane = self._conversations.setdefault(conversation, Limiter(self.per_conversation))
-        shared = self._tenants.setdefault(tenant, Limiter(self.per_tenant))
-        wait = max(lane.wait(now), shared.wait(now))
-        if wait > 0:
-            self.throttled[conversation] += 1
-            return web.json_response({"error": {"code": "TooManyRequests", "message": "rate limit"}}, status=429,
-                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
-        lane.record(now)
-        shared.record(now)
+        if refusal := self._limited("send", conversation, self.per_conversation):
+            return refusal
         if self.latency:
             await asyncio.sleep(self.latency)
         late, self.late = self.late > 0, max(0, self.late - 1)
@@ -84,6 +86,50 @@ class TeamsLimitedConnector(FakeConnector):
         if late:
             await asyncio.sleep(self.hang_seconds)
         return web.json_response({"id": activity_id})
+
+    def _too_many(self, wait: float) -> web.Response:
+        """429 Throttled, "Too many requests." (conversation-messages.md, "Status code responses")."""
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))} if self.retry_after else {}
+        return web.json_response({"error": {"code": "Throttled", "message": "Too many requests."}}, status=429,
+                                 headers=headers)
+
+    def _limited(self, kind: str, key: str, windows: tuple[Window, ...]) -> web.Response | None:
+        """Count one call of `kind` against `key`'s windows and the tenant's; the 429 when over either. One tenant:
+        RootMail's tests use one."""
+        now = self.clock()
+        limiter = (self._conversations.setdefault(key, Limiter(windows)) if kind == "send"
+                   else self._other.setdefault((kind, key), Limiter(windows)))
+        shared = self._tenants.setdefault("", Limiter(self.per_tenant))
+        wait = max(limiter.wait(now), shared.wait(now))
+        if wait > 0:
+            self.throttled[f"{kind}:{key}" if kind != "send" else key] += 1
+            return self._too_many(wait)
+        limiter.record(now)
+        shared.record(now)
+        return None
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """An update (PUT .../activities/{id}) is a send to that conversation and shares its windows."""
+        if refusal := self._limited("send", request.match_info["cid"], self.per_conversation):
+            return refusal
+        return await super()._update(request)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        member = ((body.get("members") or [{}])[0] or {}).get("id", "")
+        if refusal := self._limited("create", member, self.per_create):
+            return refusal
+        return await super()._create(request)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        if refusal := self._limited("members", request.match_info["cid"], self.per_members):
+            return refusal
+        return await super()._member(request)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        if refusal := self._limited("members", request.match_info["cid"], self.per_members):
+            return refusal
+        return await super()._paged_members(request)
 
     async def _record(self, request: web.Request) -> web.Response:
         return web.json_response({"accepted": [[a.conversation_id, a.at, list(a.keys)] for a in self.accepted],

@@ -115,6 +115,7 @@ async def start(aiohttp_client, connector, make_settings):
 
     yield run
     for harness in started:
+        await harness.settle()
         cards = harness.every_card() + [c for u in harness.connector.updated for c in u.cards]
         problems = {i: e for i, e in enumerate(validate_cards(cards)) if e} if cards else {}
         assert not problems, f"the bot sent cards Teams would reject: {problems}"

@@ -119,7 +119,7 @@ class HeldPoster:
     def __init__(self):
         self.released, self.posts = asyncio.Event(), 0
 
-    async def post(self, owner, card, summary):
+    async def post(self, owner, card, summary, urgent=False):
         self.posts += 1
         await self.released.wait()
         return f"activity-{self.posts}"

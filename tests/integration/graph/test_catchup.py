@@ -20,7 +20,7 @@ class StuckPoster:
     def __init__(self):
         self.calls = 0
 
-    async def post(self, owner, card, summary):
+    async def post(self, owner, card, summary, urgent=False):
         self.calls += 1
         await asyncio.Event().wait()
 

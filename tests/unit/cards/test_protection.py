@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 
 import cards
-from cards.protection import (audit_card, private_secret_card, quarantine_card, refusal_card, transfer_request_card,
+from cards.mail import full_mail_card
+from cards.protection import (audit_card, private_secret_card, private_wiped_card, quarantine_card, refusal_card,
+                              transfer_decided_card, transfer_request_card,
                               with_banner)
 from core.intake.aws_mail_rules import RULES
 from core.model import AuditEvent, Owner
@@ -48,7 +50,14 @@ def built(h: str) -> dict[str, dict]:
         "audit": audit_card(h or "x@example.com", events, True),
         "audit_empty": audit_card(h, [], False),
         "transfer": transfer_request_card(address, h, h, h or "r1"),
+        "transfer_not_theirs": transfer_request_card(address, h, h, h or "r1", may_decide=False),
+        "transfer_decided": transfer_decided_card(h or "x@example.com", h, True, h, SENT_AT),
+        "transfer_declined": transfer_decided_card(h or "x@example.com", h, False, "", None),
         "refusal": refusal_card(h or "No", h),
+        "private_wiped": private_wiped_card(protected(**hostile), address),
+        "audit_named": audit_card(h or "x@example.com", events, True, {h: h, "aad-1": h}),
+        "no_reveal_view": cards.mail_card(protected(**hostile), address, reveals, may_reveal=False),
+        "full_mail": full_mail_card(protected(**hostile), h * 3),
     }
     return out
 
@@ -80,8 +89,11 @@ def test_the_mail_card_shows_kind_summary_next_step_and_reveal():
     assert shown[:2] == ["AWS root mail for payments-prod", "Your AWS verification code"]
     assert "Verification code \u00b7 high" in shown and "AWS sent a code to verify this e-mail address or the account." in shown
     assert any(s.startswith("What to do: Use the code only if") for s in shown)
-    assert [a["title"] for a in cardcheck.actions(card)] == ["Reveal code", "Look up"]
-    assert cardcheck.actions(card)[0]["data"] == {"rootmail": "reveal", "mail": "k1"}
+    assert [a["title"] for a in card["actions"]] == ["Reveal code", "Look up", "Open the AWS console"]
+    assert card["actions"][0]["data"] == {"rootmail": "reveal", "mail": "k1"}
+    assert card["actions"][2] == {"type": "Action.OpenUrl", "title": "Open the AWS console",
+                                  "url": "https://console.aws.amazon.com/"}  # fixed: never a link from the mail
+    assert card["refresh"]["action"]["data"] == {"rootmail": "refresh", "view": "mail", "mail": "k1"}
 
 
 def test_reveals_are_listed_newest_last_and_capped():
@@ -94,7 +106,7 @@ def test_reveals_are_listed_newest_last_and_capped():
 def test_a_wiped_secret_says_so_and_offers_no_button():
     card = cards.mail_card(protected(secret=""), record())
     assert any("it has been wiped" in s for s in cardcheck.texts(card))
-    assert [a.get("verb") for a in cardcheck.actions(card)] == ["lookup"]
+    assert [a.get("verb") for a in card["actions"] if a["type"] == "Action.Execute"] == ["lookup"]
 
 
 def test_mail_recorded_before_classification_looks_as_it_did():

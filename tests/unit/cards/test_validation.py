@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 import cards
+from cards.address import elsewhere_card
 from core.model import AddressState, Owner, Page, Person
 from tests import cardcheck
 from tests.unit.cards.test_cards import mail, record
@@ -72,6 +73,12 @@ def every_card(h: str, environments: tuple[str, ...], **fields) -> dict[str, dic
         "notice": cards.notice_card(h, h, [(h, h)] * 20, h),
         "notice_plain": cards.notice_card(h, h),
         "error": cards.error_card(h, h),
+        "welcome": cards.welcome_card(),
+        "unknown": cards.unknown_card(h),
+        "unknown_suggested": cards.unknown_card(h, f"lookup {h}"),
+        "usage": cards.usage_card(h, h, h),
+        "elsewhere": elsewhere_card(address, Owner(h or "19:other", h, h, h, h)),
+        "lookup_not_theirs": cards.lookup_card(address, [received], may_change=False),
         "pool_low": cards.pool_low_card(h, 3, 20),
         "pool_empty": cards.pool_low_card(h, 0, 20),
     }
