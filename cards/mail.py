@@ -18,14 +18,16 @@ FULL_TEXT = 12_000  # characters of the redacted text the full-mail card shows
 # Where the team acts on a kind of mail: AWS's own entry points (the console's sign-in page, the Billing and Cost
 # Management console, the AWS Health Dashboard, the Support Center), fixed here, never a link taken from a mail.
 CONSOLE = ("Open the AWS console", "https://console.aws.amazon.com/")
+HEALTH = ("Open AWS Health", "https://health.aws.amazon.com/health/home")
 ACT_AT = {
     "billing": ("Open Billing", "https://console.aws.amazon.com/billing/home"),
-    "health": ("Open AWS Health", "https://health.aws.amazon.com/health/home"),
+    "health": HEALTH, "maintenance": HEALTH, "end_of_support": HEALTH,
     "support_case": ("Open Support Center", "https://support.console.aws.amazon.com/support/home"),
     "abuse_report": CONSOLE, "security": CONSOLE, "mfa_change": CONSOLE, "password_reset": CONSOLE,
     "signin_code": CONSOLE, "email_update_code": CONSOLE, "verification_code": CONSOLE, "account_created": CONSOLE,
     "account_suspended": CONSOLE, "account_reinstated": CONSOLE, "account_closed": CONSOLE,
-}
+    "suspicious_activity": CONSOLE, "mfa_recovery": CONSOLE, "sns_subscription": CONSOLE,
+}  # every kind but marketing (tests/unit/cards/test_mail_links.py keeps it so)
 
 
 def mail_card(mail: InboundMail, record: RootAddress | None, reveals: Sequence[Revealed] = (),

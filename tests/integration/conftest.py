@@ -67,8 +67,7 @@ class Harness:
                     on: str = "activity-1", trigger: str = "manual") -> Pressed:
         """Press an Action.Execute button (on the posted card `on`); whatever the answer is."""
         before = len(self.connector.sent)
-        response = await self.client.post("/api/messages", json=teams.execute(verb, data, where, self.connector.url,
-                                                                               user, on, trigger))
+        response = await self.send(teams.execute(verb, data, where, self.connector.url, user, on, trigger))
         assert response.status == 200, await response.text()
         body = await response.json()
         assert body["statusCode"] == 200, body

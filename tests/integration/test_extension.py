@@ -15,7 +15,7 @@ from tests.integration.test_reveal import mail_in_channel
 
 async def invoke(rootmail, name: str, value: dict[str, Any], where=teams.PLATFORM, user=teams.ALICE) -> dict:
     activity = teams._base(where, rootmail.connector.url, user, type="invoke", name=name, value=value)
-    response = await rootmail.client.post("/api/messages", json=activity)
+    response = await rootmail.send(activity)
     assert response.status == 200, await response.text()
     return await response.json()
 

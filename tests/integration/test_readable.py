@@ -63,7 +63,7 @@ async def test_a_group_chat_without_a_name_is_called_a_group_chat(rootmail):
 async def test_the_welcome_is_short_and_offers_new_list_and_help(rootmail):
     added = teams.message("", teams.PLATFORM, rootmail.connector.url) | {
         "type": "conversationUpdate", "text": None, "membersAdded": [teams.BOT]}
-    await rootmail.client.post("/api/messages", json=added)
+    await rootmail.send(added)
     [welcome] = (await rootmail.connector.wait_for(1))[0].cards
 
     assert [a["title"] for a in welcome["actions"]] == ["New address", "List", "Help"]

@@ -20,7 +20,7 @@ def plain(words: str, where: teams.Where, rootmail, user=teams.ALICE) -> dict:
 
 
 async def test_rootmail_typed_in_a_channel_without_mention_is_answered(rootmail):
-    response = await rootmail.client.post("/api/messages", json=plain("/rootmail new", teams.PLATFORM, rootmail))
+    response = await rootmail.send(plain("/rootmail new", teams.PLATFORM, rootmail))
 
     assert response.status in (200, 201)
     [reply] = await rootmail.connector.wait_for(1)
@@ -29,7 +29,7 @@ async def test_rootmail_typed_in_a_channel_without_mention_is_answered(rootmail)
 
 
 async def test_rootmail_typed_in_a_group_chat_without_mention_is_answered(rootmail):
-    await rootmail.client.post("/api/messages", json=plain("/RootMail   help", GROUP, rootmail))
+    await rootmail.send(plain("/RootMail   help", GROUP, rootmail))
 
     [reply] = await rootmail.connector.wait_for(1)
     assert reply.conversation_id == GROUP.conversation_id and "lookup" in text(reply.cards[0])
@@ -39,7 +39,7 @@ async def test_other_messages_are_ignored_unread_unstored_and_unlogged(rootmail,
     caplog.set_level(logging.DEBUG)
     for where in (teams.PLATFORM, GROUP):
         for words in (SECRET_CHATTER, "lookup 123456789012", "hello /rootmail new", "rootmail new"):
-            response = await rootmail.client.post("/api/messages", json=plain(words, where, rootmail))
+            response = await rootmail.send(plain(words, where, rootmail))
             assert response.status in (200, 201)
 
     assert rootmail.connector.sent == [] and rootmail.connector.requests == 0  # no answer, no roster, no names
@@ -53,7 +53,7 @@ async def test_a_message_that_mentions_someone_else_is_ignored_too(rootmail):
     other = {"type": "mention", "text": "<at>Bob</at>", "mentioned": {"id": teams.BOB["id"], "name": "Bob"}}
     activity = plain("<at>Bob</at> can you run new for me?", teams.PLATFORM, rootmail) | {"entities": [other]}
 
-    await rootmail.client.post("/api/messages", json=activity)
+    await rootmail.send(activity)
 
     assert rootmail.connector.sent == []
 

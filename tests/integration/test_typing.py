@@ -16,7 +16,8 @@ async def slow_pool_sync() -> dict:
 
 async def test_a_slow_command_shows_typing_before_its_answer(rootmail):
     rootmail.client.app[BOT]._replies.typing_after = 0.05
-    rootmail.client.app[SERVICES].sync_pool = slow_pool_sync
+    rootmail.client.app[SERVICES].sync_pool = slow_pool_sync  # reading Exchange again takes a while
+    rootmail.client.app[SERVICES].exchange = True
 
     card = await rootmail.say("pool", teams.PERSONAL)  # the admin conversation
 
