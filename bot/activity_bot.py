@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 OWNER = "rootmail.owner"  # turn_state keys
 NEW_CONVERSATION = "rootmail.new_conversation"
 # Buttons that change the card they are on; every other button answers beside its card.
-IN_PLACE = frozenset({"new.submit", "list.page", "transfer.approve", "transfer.decline", "adopt.start", REFRESH})
+IN_PLACE = frozenset({"new.submit", "list.page", "transfer.approve", "transfer.decline", "adopt.start", REFRESH,
+                      "root.request", "root.approve", "root.decline", "root.status"})
 OWN_CARD_VIEWS = frozenset({"address", "confirm"})  # Link and Retire pressed on the address card or the question
 
 

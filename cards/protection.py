@@ -124,6 +124,12 @@ EVENT_WORDS = {
     "adopt-code-requested": "Adoption: code requested from AWS", "adopt-code-consumed": "Adoption: code used",
     "adopt-code-ignored": "Adoption: code mail set aside", "adopt-code-rejected": "Adoption: AWS rejected the code",
     "adopt-done": "Adopted from an existing AWS account", "adopt-failed": "Adoption failed",
+    "adopt-run": "Adoption started", "adopt-run-finished": "Adoption finished",
+    "reveal-refused": "Reveal refused", "duplicate-message-id": "A second mail reused a known Message-ID",
+    "root-task-requested": "Root task requested", "root-task-approved": "Root task approved",
+    "root-task-declined": "Root task declined", "root-task-withdrawn": "Root task withdrawn",
+    "root-task-expired": "Root task expired without approval", "root-task-done": "Root task done",
+    "root-task-failed": "Root task failed", "root-recovery-closed": "Root password recovery window closed",
 }
 REFUSED_WORDS = {"reveal": "reveal a code", "link": "link", "retire": "retire", "audit": "read the audit",
                  "transfer": "decide a transfer", "new": "ask for an address", "use": "use RootMail",

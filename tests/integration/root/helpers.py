@@ -63,6 +63,7 @@ async def start(aiohttp_client, connector, make_settings, org):
                          root_access_api=RootAccessClient(ROOT_ROLE, endpoint_url=org.url, attempts=1),
                          root_tuning=tuning or RootTuning(audit=FAST_AUDIT, tasks=FAST_TASKS, follow_up_seconds=0.05))
         harness = Harness(await aiohttp_client(app), connector)
+        connector.installed |= {teams.ALICE["id"], teams.BOB["id"], DAVE["id"], CAROL["id"]}  # the app, personal scope
         org.smtp = ("127.0.0.1", app[INBOX].port)
         await harness.say("help", ADMIN_CHAT)  # RootMail learns the admin conversation, as when it is installed there
         started.append(harness)
@@ -91,7 +92,7 @@ async def ask(harness: Harness, words: str, where: teams.Where = teams.PLATFORM,
     before = len(harness.connector.sent)
     await harness.say(f"root-task {words}", where, user)
     return next(s.cards[0] for s in harness.connector.sent[before:]
-                if s.conversation_id.startswith(where.conversation_id) and s.reply_to is not None)
+                if s.conversation_id.startswith(where.conversation_id) and s.reply_to is not None and s.cards)
 
 
 def task_id(card: dict[str, Any]) -> str:

@@ -53,7 +53,7 @@ async def test_deleting_root_credentials_is_asked_in_the_channel_approved_by_an_
     finished = (await harness.store.audit_for(address, 1))[0]
     assert finished.detail["policy"] == "IAMDeleteRootUserCredentials" and finished.detail["seconds"] == 120
     audit_card = text(await harness.say(f"audit {address}", teams.PLATFORM, teams.BOB))
-    assert "root-task-done" in audit_card and "root-task-approved" in audit_card
+    assert "Root task done" in audit_card and "Root task approved" in audit_card  # in words (cards.protection)
 
 
 async def test_each_kind_of_credential_can_be_deleted_on_its_own(start, org):
@@ -130,7 +130,9 @@ async def test_two_admins_pressing_approve_at_once_run_the_task_once(start, org)
     answers = await asyncio.gather(*(harness.execute("root.approve", {"task": task_id(asked)}, ADMIN_CHAT, who)
                                      for who in (teams.ALICE, CAROL)))
 
-    assert sorted("Someone else decided this task" in text(a) for a in answers) == [False, True]
+    # the second press lost the race: it finds the decision taken, or the task approved already (a moment later)
+    lost = ("Someone else decided this task", "This task was approved already")
+    assert sorted(any(words in text(a) for words in lost) for a in answers) == [False, True]
     assert len(org.of("AssumeRoot")) == 1
 
 
