@@ -37,10 +37,12 @@ class RootStack:
         """The key of the newest mail RootMail holds for the address (what a Reveal button carries)."""
         return (await self.app[STORE].recent_mails(address, 1))[0].key
 
-    async def press_as(self, user: dict, verb: str, data: dict, conversation: str = servers.ADMIN_CONVERSATION) -> dict:
+    async def press_as(self, user: dict, verb: str, data: dict,
+                       conversation: str = servers.ADMIN_CONVERSATION) -> dict | str:
         """A second person's button press: the Playground has one signed-in user, so this Action.Execute reaches
         RootMail straight, as Teams would send it, with the Playground's Bot Connector as the service URL (RootMail's
-        answers and updates go there and show in the Playground). Returns the card RootMail answered with."""
+        answers and updates go there and show in the Playground). Returns the card RootMail answered with, or the
+        words it told the presser alone."""
         activity = {"type": "invoke", "name": "adaptiveCard/action", "id": f"invoke-{verb}", "channelId": "msteams",
                     "serviceUrl": f"http://localhost:{self.playground.port}/_connector", "from": user,
                     "recipient": BOT, "locale": "en-US", "channelData": {"tenant": {"id": TENANT}},
@@ -80,7 +82,10 @@ async def start(workdir: Path) -> RootStack:
         "ROOTMAIL_ADMIN_CONVERSATION": servers.ADMIN_CONVERSATION, "ROOTMAIL_ADMINS": MEGAN["aadObjectId"],
         "ROOTMAIL_INSTANCE_ID": "e2e-root", "ROOTMAIL_ROOT_ROLE_ARN": ROLE, "ROOTMAIL_ROOT_AUDIT_MINUTES": "0",
         "ROOTMAIL_REVEAL_MINUTES": "60"})
-    app = create_app(settings, root_access_api=RootAccessClient(ROLE, endpoint_url=org.url, attempts=1))
+    # the Playground posts unsigned activities in Teams' place: as the integration tests do, this test tells RootMail
+    # to take their senders at their word, to reach the admin journeys (main() never does; app.create_app)
+    app = create_app(settings, root_access_api=RootAccessClient(ROLE, endpoint_url=org.url, attempts=1),
+                     identities_verified=True)
     rootmail_runner, url = await _serve(app)
     org.smtp = ("127.0.0.1", app[INBOX].port)
     playground = servers.start_playground(f"{url}/api/messages", workdir / "playground")
