@@ -39,7 +39,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.graph_fakes import BASELINE, alias, mailbox
-from bench.report import add_format, emit, load, ms, percentile, progress, ratio, table, times
+from bench.report import add_format, measure, ms, percentile, progress, ratio, table, times
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_CPU_RATIO = 3.0
@@ -232,8 +232,7 @@ def main() -> None:
     parser.add_argument("--profile", help="write a cProfile of the throughput phase to this file")
     add_format(parser)
     args = parser.parse_args()
-    before = load()
-    emit("graph", args.format, before, asyncio.run(run(args)), markdown)
+    measure("graph", args, lambda a: asyncio.run(run(a)), markdown)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.ingest import WARM_UP, stdlib_parse, versus_bare
-from bench.report import add_format, emit, load, ratio, table, times
+from bench.report import add_format, measure, ratio, table, times
 from core.intake.inspection import Inspector, secret_context
 from core.intake.sender_trust import EXCHANGE_ONLINE, TrustPolicy
 from crypto.box import AesGcmBox
@@ -105,8 +105,7 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=2000, help="mails ingested against the bare minimum")
     add_format(parser)
     args = parser.parse_args()
-    before = load()
-    emit("inspection", args.format, before, run(args), markdown)
+    measure("inspection", args, run, markdown)
 
 
 if __name__ == "__main__":

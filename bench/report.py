@@ -64,6 +64,13 @@ def add_format(parser: argparse.ArgumentParser) -> None:
                         help="markdown: the tables for BENCHMARKS.md; json: everything measured, for tools and tests")
 
 
+def measure(name: str, args: argparse.Namespace, run: Callable[[argparse.Namespace], dict[str, Any]],
+            markdown: Markdown) -> None:
+    """Note the load, run the benchmark, print its report."""
+    before = load()
+    emit(name, args.format, before, run(args), markdown)
+
+
 def emit(name: str, fmt: str, load_before: list[float], results: dict[str, Any], markdown: Markdown) -> None:
     """Print the run: the figures with the machine, the load before and after, and the command that made them."""
     document = {"benchmark": name, "command": command(), "machine": machine(), "load_before": load_before,

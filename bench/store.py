@@ -27,7 +27,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from bench import seed
 from bench.bare import Allocation, BareCosmos, bare
-from bench.report import add_format, emit, load, ms, percentile, progress, ratio, table, times
+from bench.report import add_format, measure, ms, percentile, progress, ratio, table, times
 from core.addresses.allocation import Allocator, load_pool
 from core.addresses.rules import NewAddressRequest
 from core.model import AddressState, AuditEvent, Mailbox, Owner, Person, RootAddress, Strategy
@@ -110,7 +110,7 @@ def bare_job(i: int, now: datetime) -> Allocation:
     return Allocation(BARE_BOX, alias, record, event)
 
 
-async def measure(store, log, size: int, ops: int) -> dict:
+async def one_size(store, log, size: int, ops: int) -> dict:
     ids = itertools.count()
     allocate = Allocator(store, lambda: datetime.now(timezone.utc), lambda: f"{next(ids):06x}", 0).allocate
     base = bare(store)
@@ -169,7 +169,7 @@ async def bench(kind: str, sizes: list[int], args: argparse.Namespace) -> list[d
                 async with opened as (store, log):
                     progress(f"{kind}: {size:,} addresses seeded in {time.perf_counter() - started:.1f} s")
                     rows.append({"store": kind, "size": size, "pool": f"{args.mailboxes} x {args.aliases}",
-                                 **await measure(store, log, size, args.ops)})
+                                 **await one_size(store, log, size, args.ops)})
     return rows
 
 
@@ -213,10 +213,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.ops + args.ops // 10 + WARM_UP + 1 > args.mailboxes * args.aliases:
         parser.error("the pool (--mailboxes x --aliases) must hold 1.1 x --ops + 21 allocations")
-    before = load()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    rows = [row for kind in args.stores.split(",") for row in asyncio.run(bench(kind, sizes, args))]
-    emit("store", args.format, before, {"rows": rows, "goals": GOALS}, markdown)
+    measure("store", args, lambda a: {"rows": [row for kind in a.stores.split(",") for row in asyncio.run(
+        bench(kind, sizes, a))], "goals": GOALS}, markdown)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bench import burst, graph, inspection, store
+from bench import burst, graph, inspection, store, transport
 from tests.cosmos_server import unavailable_reason
 from tests.paths import ROOT
 
@@ -107,3 +107,9 @@ def test_the_inspection_benchmark_runs_small():
     assert r["corpus_mails"] > 10
     assert all(a_multiple(r[k]["ratio"]) for k in ("parse_us", "inspect_seal_us", "big_mail_ms", "ingest"))
     well_formed(inspection.markdown(r))
+
+
+def test_the_transport_benchmark_runs_small():
+    r = run("bench.transport", "--requests", "5")
+    assert r["requests"] == 5 and a_multiple(r["ratio"]) and r["sdk_cpu_ms"] > 0 and r["aiohttp_cpu_ms"] > 0
+    well_formed(transport.markdown(r))
