@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -180,7 +181,7 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
             await self._transaction(*statements)
         except sqlite3.IntegrityError:
             raise await self._uniqueness_error(record) from None
-        return address_from_dict(json.loads(body), "1")  # what reading it back would give: the row is version 1
+        return replace(record, etag="1")  # what reading it back gives (the row is version 1), without the trip
 
     async def _uniqueness_error(self, record: RootAddress) -> Exception:
         if record.request_id and (earlier := await self.get_by_request_id(record.request_id)):
