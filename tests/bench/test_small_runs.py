@@ -80,7 +80,7 @@ def test_the_store_benchmark_runs_small_on_cosmos():
 
 
 def check_burst(r: dict, mails: int) -> None:
-    assert r["lost"] == 0 and r["duplicates"] == 0 and r["pending"] == 0 and r["posts"] >= 1
+    assert r["mails"] == mails and r["lost"] == 0 and r["duplicates"] == 0 and r["pending"] == 0 and r["posts"] >= 1
     assert r["last_visible_s"] is not None and r["minimum_same_posts_s"] >= 0
     assert a_multiple(r["ingest"]["ratio"]) and r["ingest"]["mails"] == 20
     assert r["app_py_first_start_s"] > 0 and r["app_py_restart_s"] > 0 and r["peak_rss_mb"] > 0
