@@ -1,16 +1,18 @@
-"""Burst benchmark: 10,000 AWS root mails to 200 channels at once, 100,000 registered addresses, on SQLite or the
-Cosmos DB test server, posted through RootMail's real Bot Framework poster to a fake Bot Connector that enforces
-Teams' limits (tests/fakes/teams_limits.py, in its own process).
+"""Burst benchmark: 10,000 AWS root mails to 200 channels at once, on SQLite or the Cosmos DB test server, posted through
+RootMail's real Bot Framework poster to a fake Bot Connector that enforces Teams' limits; as a multiple of the minimum
+Teams' limits allow for the same posts, and ingest's CPU per mail as a multiple of the least work for the same mail.
 
-    .venv/bin/python -m bench.burst --store sqlite --digests on
-    .venv/bin/python -m bench.burst --store cosmos --digests off [--mails 10000 --channels 200 --addresses 100000]
+    .venv/bin/python -m bench.burst --store sqlite --digests on [--mails 10000 --channels 200 --addresses 100000
+                                    --mailboxes 50 --aliases 300 --ingest 2000] [--format json]
 
-Mail enters through core.intake.ingest.ingest with RootMail's inspector (what the SMTP inbox and the Graph source call),
-8 mails at a time (--sources), as fast as the store takes it. Reports: seconds from the first mail to the moment the last mail became
-visible (its own card or the digest carrying it was accepted) against the minimum Teams' limits allow for the same
-posts, CPU seconds per mail of the RootMail process, its peak RSS, lost and duplicated mails, 429s, and the
-start-up time of the app with the seeded addresses. Addresses are seeded by a separate process, so RootMail's peak
-RSS is its own. Every run stops by itself (--deadline seconds).
+The registry holds --addresses addresses (seeded by a separate process, so RootMail's peak RSS is its own) and a pool of
+--mailboxes shared mailboxes x --aliases aliases (ROOTMAIL_POOL_FILE, loaded at start). Mail enters through
+core.intake.ingest.ingest with RootMail's inspector (what the SMTP inbox and the Graph source call), 8 at a time
+(--sources), as fast as the store takes it. Posts go to tests/fakes/teams_limits.py in its own process. Reports: seconds
+from the first mail until the last was visible (its own card or the digest carrying it accepted) against the minimum
+for the same posts, CPU per mail of this process, its peak RSS, lost and duplicated mails, 429s, and `python app.py`'s
+start-up on the same registry until /readyz (the first start loads the alias pool; then a restart). Then, the app stopped, --ingest more mails are ingested from raw MIME one
+at a time against the bare minimum (bench/ingest.py). Every run stops by itself (--deadline seconds).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import asyncio
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,14 +35,18 @@ from typing import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from bench import seed
+from bench.report import add_format, measure, progress, table, times
+
 ROOT = Path(__file__).resolve().parent.parent
+SECRET = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # a fixed sealing key: benchmarks only
+GOALS = {"burst_vs_minimum": 1.2, "ingest_vs_bare": 3.0}
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# --- the fake Bot Connector, in its own process ----------------------------------------------------------------
 @asynccontextmanager
 async def fake_connector(latency: float) -> AsyncIterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "tests.fakes.teams_limits", "--latency", str(latency)],
@@ -49,93 +56,91 @@ async def fake_connector(latency: float) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         process.stdin.close()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
 
 
-async def record(url: str) -> dict:
-    async with aiohttp.ClientSession() as http, http.get(url + "/_record") as response:
-        return await response.json()
+class Record:
+    """The fake Bot Connector's record, read a piece at a time: each poll fetches only the posts accepted since the
+    last one, so polling does not count as RootMail's CPU."""
+
+    def __init__(self, url: str):
+        self.url, self.accepted, self.throttled, self.started = url, [], {}, 0.0
+
+    async def update(self) -> "Record":
+        async with aiohttp.ClientSession() as http, http.get(self.url + "/_record",
+                                                             params={"after": str(len(self.accepted))}) as response:
+            seen = await response.json()
+        self.accepted += seen["accepted"]
+        self.throttled, self.started = seen["throttled"], seen["started"]
+        return self
 
 
-# --- seeding (run as a child process: python -m bench.burst --seed ...) ----------------------------------
-async def seed_sqlite(path: str, addresses: int, channels: int, service_url: str) -> None:
-    from storage.codec import address_to_dict, dumps
-    from storage.sqlite import open_sqlite
+def write_pool(folder: Path, mailboxes: int, aliases: int) -> Path:
+    path = folder / "pool.json"
+    path.write_text(json.dumps({"mailboxes": [
+        {"address": f"shared-{m:02d}@example.com", "strategy": "alias", "capacity": 400,
+         "aliases": [f"aws-{m:02d}-{i:04d}@example.com" for i in range(aliases)]} for m in range(mailboxes)]}))
+    return path
+
+
+async def seed_registry(target: dict, addresses: int, channels: int, service_url: str) -> None:
+    """Run as `python -m bench.burst --seed ...`: the addresses, each owned by one of the channels in turn."""
+    from storage.factory import open_store
     from tests.integration.burst_helpers import owner, record as address_record
 
     owners = [owner(n, service_url) for n in range(channels)]
-    async with open_sqlite(path) as store:
+    records = (address_record(i, owners[i % channels]) for i in range(addresses))
+    if target["store"] == "sqlite":
+        async with open_store(target["url"]) as store:
+            for o in owners:
+                await store.save_conversation(o)
+            await seed.sqlite_addresses(store, records)
+        return
+    from storage.cosmos.client import CosmosSettings
+    from storage.cosmos.docs import ADDRESSES
+
+    settings = CosmosSettings(target["endpoint"], target["key"], database=target["database"], create_if_missing=True)
+    async with open_store(settings) as store:
         for o in owners:
             await store.save_conversation(o)
-        rows = []
-        for i in range(addresses):
-            r = address_record(i, owners[i % channels])
-            rows.append((r.address, r.owner.conversation_id, r.account_name.lower(), None, r.request_id,
-                         dumps(address_to_dict(r))))
-        async with store._write:  # one transaction, straight into the store's own table (as bench_store does)
-            await store._db.execute("BEGIN")
-            await store._db.executemany("INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, 1)", rows)
-            await store._db.execute("COMMIT")
+    docs = (d for r in records for d in seed.address_docs(r))
+    await seed.cosmos_docs(target["endpoint"], target["ca_file"], target["database"], ADDRESSES, docs)
 
 
-async def seed_cosmos(endpoint: str, key: str, ca_file: str, database: str, addresses: int, channels: int,
-                      service_url: str) -> None:
-    import ssl
-
-    from storage.cosmos.client import CosmosSettings, open_cosmos
-    from storage.cosmos.docs import address_doc, claim_doc
-    from tests.integration.burst_helpers import owner, record as address_record
-
-    owners = [owner(n, service_url) for n in range(channels)]
-    async with open_cosmos(CosmosSettings(endpoint, key, database=database, create_if_missing=True)) as store:
-        for o in owners:
-            await store.save_conversation(o)
-    url = f"{endpoint}dbs/{database}/colls/addresses/docs"
-    gate = asyncio.Semaphore(64)
-    context = ssl.create_default_context(cafile=ca_file)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=64)) as http:
-        async def post(body: dict) -> None:
-            async with gate, http.post(url, data=json.dumps(body), headers={"content-type": "application/json"}) as r:
-                if r.status != 201:
-                    raise RuntimeError(f"seeding failed: {r.status} {await r.text()}")
-        for start in range(0, addresses, 5000):
-            docs = []
-            for i in range(start, min(start + 5000, addresses)):
-                r = address_record(i, owners[i % channels])
-                docs += [address_doc(r), claim_doc("request", r.request_id, r.address, 0)]
-            await asyncio.gather(*(post(d) for d in docs))
-
-
-# --- one run ------------------------------------------------------------------------------------------------------
 async def run(args: argparse.Namespace) -> dict:
     from app import FORWARDER, INSPECTOR, MAIL_WAKE, STORE, create_app
+    from bench.ingest import WARM_UP as INGEST_WARM_UP, versus_bare
     from settings import load_settings
-    from tests.integration.burst_helpers import Burst, deliver
+    from storage.factory import open_store
+    from tests.integration.burst_helpers import Burst, address, deliver, smtp_message
 
     with tempfile.TemporaryDirectory(prefix="rootmail-burst-") as tmp:
-        async with fake_connector(args.latency) as service_url, store_target(args, Path(tmp)) as (env, seed):
+        async with fake_connector(args.latency) as service_url, store_target(args, Path(tmp)) as (env, target):
+            env["ROOTMAIL_POOL_FILE"] = str(write_pool(Path(tmp), args.mailboxes, args.aliases))
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bench.burst", "--seed", json.dumps(seed | {
+            subprocess.run([sys.executable, "-m", "bench.burst", "--seed", json.dumps(target | {
                 "addresses": args.addresses, "channels": args.channels, "service_url": service_url})],
                 cwd=ROOT, check=True)
             seeded = time.perf_counter() - started
-            process_startup = await startup_of_app_py(env)
+            progress(f"seeded {args.addresses:,} addresses in {seeded:.1f} s")
+            first_start = await startup_of_app_py(env)  # loads the alias pool into the store
+            restart = await startup_of_app_py(env)
             settings = load_settings({"ROOTMAIL_MAIL_SOURCE": "none", "ROOTMAIL_PORT": "0",
                                       "ROOTMAIL_INSTANCE_ID": "bench-1", "ROOTMAIL_SECRET_KEY": SECRET,
                                       "ROOTMAIL_DIGEST_THRESHOLD": "10" if args.digests == "on" else "0",
                                       "ROOTMAIL_LOG_LEVEL": "WARNING"} | env)
-            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             begun = time.perf_counter()
             runner = web.AppRunner(create_app(settings), access_log=None)
             await runner.setup()  # opens the store, loads the pool, starts the forwarder
             startup = time.perf_counter() - begun
             app = runner.app
-            burst = Burst(args.mails, args.channels)
+            inspector = app[INSPECTOR]
+            progress("burst")
             t0 = time.monotonic()
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-            keys = await deliver(app[STORE], now, app[INSPECTOR], burst, app[MAIL_WAKE].set, args.sources)
+            keys = await deliver(app[STORE], now, inspector, Burst(args.mails, args.channels), app[MAIL_WAKE].set,
+                                 args.sources)
             ingested = time.monotonic() - t0
-            wake = app[FORWARDER]
             result = await wait_until_visible(service_url, set(keys), t0, args.deadline)
             while await app[STORE].count_mails("received") + await app[STORE].count_mails("failed"):
                 if time.monotonic() - t0 > args.deadline:
@@ -143,26 +148,27 @@ async def run(args: argparse.Namespace) -> dict:
                 await asyncio.sleep(0.2)
             cpu2 = resource.getrusage(resource.RUSAGE_SELF)
             pending = await app[STORE].count_mails("received") + await app[STORE].count_mails("failed")
-            lanes = wake.lanes
-            posts_made, digests = lanes.posts, lanes.digests
+            lanes = app[FORWARDER].lanes
             await runner.cleanup()
+            progress("ingest against the bare minimum")
+            kinds = ["health", "billing", "code", "reset"] * (args.ingest // 4 + 2)
+            raws = [(bytes(smtp_message(kind, n, "ingest")), address(n % args.addresses))
+                    for n, kind in enumerate(kinds[:args.ingest + INGEST_WARM_UP])]
+            async with open_store(settings, root=ROOT) as store:
+                ingest = await versus_bare(store, now, inspector, raws)
     cpu = (cpu2.ru_utime + cpu2.ru_stime) - (cpu1.ru_utime + cpu1.ru_stime)
-    return result | {"store": args.store, "digests": args.digests, "mails": args.mails, "channels": args.channels,
-                     "addresses": args.addresses, "seed_s": round(seeded, 1), "startup_s": round(startup, 2),
-                     "app_py_ready_s": round(process_startup, 2),
-                     "ingest_s": round(ingested, 1), "cpu_ms_per_mail": round(cpu * 1000 / args.mails, 2),
-                     "peak_rss_mb": round(cpu2.ru_maxrss / 1024), "pending": pending, "lanes_posts": posts_made,
-                     "lanes_digests": digests, "startup_cpu_s": round((cpu1.ru_utime + cpu1.ru_stime)
-                                                                      - (cpu0.ru_utime + cpu0.ru_stime), 2)}
-
-
-SECRET = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # a fixed sealing key: benchmarks only
+    return result | {
+        "store": args.store, "digests": args.digests, "mails": args.mails, "channels": args.channels,
+        "addresses": args.addresses, "pool": f"{args.mailboxes} x {args.aliases}", "seed_s": round(seeded, 1),
+        "startup_s": round(startup, 2), "app_py_first_start_s": round(first_start, 2),
+        "app_py_restart_s": round(restart, 2), "ingest_s": round(ingested, 1),
+        "cpu_ms_per_mail": round(cpu * 1000 / args.mails, 2), "peak_rss_mb": round(cpu2.ru_maxrss / 1024),
+        "pending": pending, "lanes_posts": lanes.posts, "lanes_digests": lanes.digests, "ingest": ingest,
+        "goals": GOALS}
 
 
 async def startup_of_app_py(env: dict) -> float:
     """Seconds from starting `python app.py` on the seeded store until GET /readyz answers 200."""
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -173,25 +179,26 @@ async def startup_of_app_py(env: dict) -> float:
                                    "ROOTMAIL_SECRET_KEY": SECRET, "ROOTMAIL_LOG_LEVEL": "WARNING"})
     try:
         async with aiohttp.ClientSession() as http:
-            while time.perf_counter() - started < 120:
+            while time.perf_counter() - started < 300 and process.poll() is None:
                 try:
-                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz",
+                                        timeout=aiohttp.ClientTimeout(total=5)) as response:
                         if response.status == 200:
                             return time.perf_counter() - started
-                except aiohttp.ClientError:
+                except (aiohttp.ClientError, asyncio.TimeoutError):
                     pass
                 await asyncio.sleep(0.05)
-        return float("nan")
+        raise RuntimeError(f"python app.py never became ready (exit status {process.poll()})")
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=30)
 
 
 @asynccontextmanager
 async def store_target(args, folder: Path) -> AsyncIterator[tuple[dict, dict]]:
     if args.store == "sqlite":
-        path = folder / "burst.db"
-        yield {"ROOTMAIL_STORE": f"sqlite:///{path}"}, {"store": "sqlite", "path": str(path)}
+        url = f"sqlite:///{folder / 'burst.db'}"
+        yield {"ROOTMAIL_STORE": url}, {"store": "sqlite", "url": url}
         return
     from tests.cosmos_server import cosmos_server_async
 
@@ -204,34 +211,48 @@ async def store_target(args, folder: Path) -> AsyncIterator[tuple[dict, dict]]:
 
 
 async def wait_until_visible(service_url: str, keys: set[str], t0: float, deadline: float) -> dict:
-    """Poll the fake until every mail was delivered (or the deadline); then read its whole record once."""
-    while time.monotonic() - t0 < deadline:
-        await asyncio.sleep(1.0)
-        seen = await record(service_url)
-        delivered = {k for _, _, ks in seen["accepted"] for k in ks}
-        if keys <= delivered:
-            break
-    seen = await record(service_url)
+    """Poll the fake until every mail was delivered (or the deadline)."""
+    seen, delivered = Record(service_url), set()
+    while time.monotonic() - t0 < deadline and not keys <= delivered:
+        await asyncio.sleep(0.25)
+        before = len(seen.accepted)
+        delivered.update(k for _, _, ks in (await seen.update()).accepted[before:] for k in ks)
+    await seen.update()
     if dump := os.environ.get("ROOTMAIL_BENCH_DUMP"):  # the fake's whole record, for a closer look
-        Path(dump).write_text(json.dumps(seen | {"t0": t0}))
+        Path(dump).write_text(json.dumps({"accepted": seen.accepted, "throttled": seen.throttled,
+                                          "started": seen.started, "t0": t0}))
     first_seen: dict[str, float] = {}
     counts: Counter = Counter()
     posts: Counter = Counter()
-    for conversation, at, ks in seen["accepted"]:
+    for conversation, at, ks in seen.accepted:
         posts[conversation] += 1
         for k in ks:
             counts[k] += 1
-            first_seen.setdefault(k, seen["started"] + at)
-    visible = [first_seen[k] - t0 for k in keys if k in first_seen]
+            first_seen.setdefault(k, seen.started + at)
+    visible = sorted(first_seen[k] - t0 for k in keys if k in first_seen)
     from core.delivery.ratelimit import TEAMS_APP_PER_TENANT, minimum_seconds
 
     per_channel = sorted(posts.values())
-    return {"last_visible_s": round(max(visible), 1) if visible else None,
-            "median_visible_s": round(sorted(visible)[len(visible) // 2], 1) if visible else None,
+    minimum = minimum_seconds(per_channel, shared=TEAMS_APP_PER_TENANT)
+    last = max(visible) if visible else None
+    return {"last_visible_s": round(last, 1) if visible else None,
+            "median_visible_s": round(visible[len(visible) // 2], 1) if visible else None,
             "lost": len(keys - set(counts)), "duplicates": sum(n - 1 for k, n in counts.items() if k in keys),
-            "posts": sum(posts.values()), "throttled_429": sum(seen["throttled"].values()),
-            "minimum_same_posts_s": minimum_seconds(per_channel, shared=TEAMS_APP_PER_TENANT),
-            "minimum_per_conversation_only_s": minimum_seconds(per_channel)}
+            "posts": sum(posts.values()), "throttled_429": sum(seen.throttled.values()),
+            "minimum_same_posts_s": minimum, "minimum_per_conversation_only_s": minimum_seconds(per_channel),
+            "ratio_to_minimum": round(last / minimum, 2) if visible and minimum else None}
+
+
+def markdown(r: dict) -> str:
+    i = r["ingest"]
+    return table(
+        ["store", "digests", "addresses", "pool", "posts", "last visible", "minimum (same posts)", "ratio",
+         "all recorded", "ingest CPU ms / mail vs bare", "ingest ratio", "CPU ms / mail (all)", "peak RSS",
+         "first start / restart to /readyz", "lost", "duplicates", "429s"],
+        [[r["store"], r["digests"], f"{r['addresses']:,}", r["pool"], f"{r['posts']:,}", f"{r['last_visible_s']} s",
+          f"{r['minimum_same_posts_s']} s", times(r["ratio_to_minimum"]), f"{r['ingest_s']} s",
+          f"{i['cpu_ms_per_mail']} vs {i['bare_cpu_ms_per_mail']}", times(i["ratio"]), r["cpu_ms_per_mail"],
+          f"{r['peak_rss_mb']} MB", f"{r['app_py_first_start_s']} / {r['app_py_restart_s']} s", r["lost"], r["duplicates"], r["throttled_429"]]])
 
 
 def main() -> None:
@@ -241,24 +262,22 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=10_000)
     parser.add_argument("--channels", type=int, default=200)
     parser.add_argument("--addresses", type=int, default=100_000)
+    parser.add_argument("--mailboxes", type=int, default=50, help="shared mailboxes in the alias pool")
+    parser.add_argument("--aliases", type=int, default=300, help="aliases per shared mailbox")
+    parser.add_argument("--ingest", type=int, default=2000, help="mails ingested one by one against the bare minimum")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the fake Bot Connector takes per post")
     parser.add_argument("--deadline", type=float, default=420.0, help="seconds after which the run stops anyway")
     parser.add_argument("--sources", type=int, default=8, help="mails ingested at once (like SMTP connections)")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
+    add_format(parser)
     args = parser.parse_args()
     if args.seed:
-        seed = json.loads(args.seed)
-        common = (seed["addresses"], seed["channels"], seed["service_url"])
-        if seed["store"] == "sqlite":
-            asyncio.run(seed_sqlite(seed["path"], *common))
-        else:
-            asyncio.run(seed_cosmos(seed["endpoint"], seed["key"], seed["ca_file"], seed["database"], *common))
+        target = json.loads(args.seed)
+        asyncio.run(seed_registry(target, target["addresses"], target["channels"], target["service_url"]))
         return
-    load = os.getloadavg()
-    result = asyncio.run(run(args))
-    result["load_before"] = f"{load[0]:.1f}"
-    result["load_after"] = f"{os.getloadavg()[0]:.1f}"
-    print(json.dumps(result))
+    if args.mails > args.addresses:
+        parser.error("every mail goes to an address of its own: --addresses must be at least --mails")
+    measure("burst", args, lambda a: asyncio.run(run(a)), markdown)
 
 
 if __name__ == "__main__":

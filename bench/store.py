@@ -1,187 +1,157 @@
-"""Store benchmark: allocation and lookup latency, allocations per second, and Cosmos DB requests per operation,
-at 1k, 10k and 100k existing addresses, for SQLite and the Cosmos DB test server.
+"""Store benchmark: allocation and look-ups through RootMail as multiples of the bare store doing the same, from 1,000 to
+1,000,000 existing addresses and a pool of 50 shared mailboxes x 300 aliases, on SQLite and the Cosmos DB test server.
 
-    .venv/bin/python -m bench.store [--stores sqlite,cosmos] [--sizes 1000,10000,100000] [--ops 300]
+    .venv/bin/python -m bench.store [--stores sqlite,cosmos] [--sizes 1000,10000,100000,1000000] [--ops 1000]
+                                    [--mailboxes 50 --aliases 300] [--format json]
 
-Existing addresses are seeded in bulk, straight into the store's tables or documents (the same rows and documents
-the store writes, request-id claims included); only the measured operations go through the Store and
-core.addresses.allocation.Allocator. Prints a Markdown table for BENCHMARKS.md.
+For each size a fresh store is seeded in bulk (bench/seed.py: the store's own rows and documents, request-id claims
+and, for every tenth address, an account id included) and its alias pool loaded. Then, one after the other and
+interleaved so load on a shared box touches both alike:
+- allocate: core.addresses.allocation.Allocator.allocate, against the bare write of the same rows (bench/bare.py);
+- look-ups: get_address, get_by_account_id, get_by_request_id of random seeded addresses, against a bare point read.
+Ratios are of the medians (p50); p99 is shown too. Cosmos DB: HTTP requests per operation, counted on the SDK's
+pipeline (tests.cosmos_server.RequestLog).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import itertools
-import json
 import random
-import ssl
-import statistics
 import tempfile
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
+from bench import seed
+from bench.bare import Allocation, BareCosmos, bare
+from bench.report import add_format, measure, ms, percentile, progress, ratio, table, times
 from core.addresses.allocation import Allocator, load_pool
-from core.model import AddressState, Mailbox, Owner, Person, RootAddress, Strategy
 from core.addresses.rules import NewAddressRequest
-from storage.codec import address_to_dict, dumps
+from core.model import AddressState, AuditEvent, Mailbox, Owner, Person, RootAddress, Strategy
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-POOL = Mailbox("pool@example.com", Strategy.ALIAS, 100_000)
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)  # when the seeded addresses were made: data, not a clock
 OWNERS = [Owner(f"19:team-{n}@thread.tacv2", f"Team {n}") for n in range(50)]
 ALICE = Person("29:alice", "Alice", "aad-alice")
-CONCURRENCY = 16
+BARE_BOX = "bare@example.com"  # the bare writes' own aliases, so they never take one RootMail's allocator wants
 WARM_UP = 20
+BARE_REQUESTS = {"allocate": 3, "read": 1}  # what bench/bare.py sends to Cosmos DB per operation
+GOALS = {"allocate": 3.0, "lookup": 1.5}
 
 
 def seed_record(i: int) -> RootAddress:
-    return RootAddress(f"aws+seed-{i:06d}@example.com", "aws@example.com", f"Seeded {i}", "production", "bench",
+    return RootAddress(f"aws+seed-{i:07d}@example.com", "aws@example.com", f"Seeded {i}", "production", "bench",
                        OWNERS[i % len(OWNERS)], ALICE, T0, T0, AddressState.ACTIVE,
                        account_id=f"{i:012d}" if i % 10 == 0 else None, request_id=f"seed-{i}")
 
 
-@dataclass
-class Row:
-    store: str
-    size: int
-    results: dict[str, str] = field(default_factory=dict)
+def pool(args: argparse.Namespace) -> list[tuple[Mailbox, list[str]]]:
+    boxes = [(Mailbox(f"shared-{m:02d}@example.com", Strategy.ALIAS, args.aliases),
+              [f"aws-{m:02d}-{i:04d}@example.com" for i in range(args.aliases)]) for m in range(args.mailboxes)]
+    bare_aliases = [f"bare-{i:06d}@example.com" for i in range(args.ops + WARM_UP)]
+    return boxes + [(Mailbox(BARE_BOX, Strategy.ALIAS, len(bare_aliases), state="bare"), bare_aliases)]
 
 
-def percentiles(samples: list[float]) -> str:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return f"{cuts[49] * 1000:.2f} / {cuts[98] * 1000:.2f}"
-
-
-async def timed(calls: list[Callable[[], Awaitable]]) -> list[float]:
-    samples = []
-    for call in calls:
-        started = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-# --- seeding -----------------------------------------------------------------------------------------------------
-async def seed_sqlite(store, start: int, stop: int) -> None:
-    rows = []
-    for i in range(start, stop):
-        r = seed_record(i)
-        rows.append((r.address, r.owner.conversation_id, r.account_name.lower(), r.account_id, r.request_id,
-                     dumps(address_to_dict(r))))
-    db = store._db  # bulk load into the store's own table: one transaction instead of 100k
-    async with store._write:
-        await db.execute("BEGIN")
-        await db.executemany("INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, 1)", rows)
-        await db.execute("COMMIT")
-
-
-async def seed_cosmos(server, database: str, start: int, stop: int) -> None:
-    """POSTs the store's own documents to the test server, 64 at a time. The test server does not check
-    signatures, so this skips the SDK's per-request overhead; against Azure use storage.migrate instead."""
-    import aiohttp
-
-    from storage.cosmos.docs import address_doc, claim_doc
-
-    def docs(i: int) -> list[dict]:
-        r = seed_record(i)
-        out = [address_doc(r), claim_doc("request", r.request_id, r.address, 0)]
-        return out + ([claim_doc("account", r.account_id, r.address, 0)] if r.account_id else [])
-
-    url = f"{server.endpoint}dbs/{database}/colls/addresses/docs"
-    context = ssl.create_default_context(cafile=str(server.ca_file))
-    gate = asyncio.Semaphore(64)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=64)) as http:
-        async def post(body: dict) -> None:
-            async with gate, http.post(url, data=json.dumps(body), headers={"content-type": "application/json"}) as r:
-                if r.status != 201:
-                    raise RuntimeError(f"seeding failed: {r.status} {await r.text()}")
-        for chunk in range(start, stop, 5000):
-            await asyncio.gather(*(post(d) for i in range(chunk, min(chunk + 5000, stop)) for d in docs(i)))
-
-
-# --- stores: a fresh one per size, so each size is measured on exactly that many addresses and a fresh pool -------
+# --- a fresh store per size, so each size is measured on exactly that many addresses and a fresh pool -------------
 @asynccontextmanager
-async def sqlite_stores(folder: Path) -> AsyncIterator[Callable]:
+async def sqlite_store(folder: Path, size: int, args) -> AsyncIterator[tuple]:
     from storage.sqlite import open_sqlite
 
-    @asynccontextmanager
-    async def fresh(size: int) -> AsyncIterator[tuple]:
-        async with open_sqlite(folder / f"bench-{size}.db") as store:
-            await seed_sqlite(store, 0, size)
-            yield store, None
-    yield fresh
+    async with open_sqlite(folder / f"bench-{size}.db") as store:
+        await seed.sqlite_addresses(store, (seed_record(i) for i in range(size)))
+        await load_pool(store, pool(args), low_watermark=0)
+        yield store, None
 
 
 @asynccontextmanager
-async def cosmos_stores(folder: Path) -> AsyncIterator[Callable]:
+async def cosmos_store(server, size: int, args) -> AsyncIterator[tuple]:
     from storage.cosmos.client import CosmosSettings, open_cosmos
-    from tests.cosmos_server import RequestLog, cosmos_server_async
+    from storage.cosmos.docs import ADDRESSES, POOL
+    from tests.cosmos_server import RequestLog
 
-    async with cosmos_server_async() as server:
-        @asynccontextmanager
-        async def fresh(size: int) -> AsyncIterator[tuple]:
-            log = RequestLog()
-            settings = CosmosSettings(server.endpoint, server.key, database=f"bench-{size}", create_if_missing=True)
-            async with open_cosmos(settings, **log.client_options()) as store:
-                await seed_cosmos(server, settings.database, 0, size)
-                yield store, log
-        yield fresh
+    log = RequestLog()
+    settings = CosmosSettings(server.endpoint, server.key, database=f"bench-{size}", create_if_missing=True)
+    async with open_cosmos(settings, **log.client_options()) as store:
+        docs = (d for i in range(size) for d in seed.address_docs(seed_record(i)))
+        await seed.cosmos_docs(server.endpoint, str(server.ca_file), settings.database, ADDRESSES, docs)
+        await seed.cosmos_docs(server.endpoint, str(server.ca_file), settings.database, POOL, seed.pool_docs(pool(args)))
+        yield store, log
 
 
-# --- measurements ------------------------------------------------------------------------------------------------
-async def measure(store, log, size: int, ops: int, ids: itertools.count) -> dict[str, str]:
-    suffix = itertools.count()
-    allocate = Allocator(store, lambda: datetime.now(timezone.utc), lambda: f"{next(suffix):06x}", 0).allocate
+async def timed(call: Callable[[], Awaitable]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def side_by_side(ours: list[Callable[[], Awaitable]], theirs: list[Callable[[], Awaitable]]) -> dict:
+    """Each pair timed one right after the other, in alternating order; medians and p99 of both, and their ratio."""
+    mine, base = [], []
+    for n, (a, b) in enumerate(zip(ours, theirs)):
+        if n % 2:
+            base.append(await timed(b))
+            mine.append(await timed(a))
+        else:
+            mine.append(await timed(a))
+            base.append(await timed(b))
+    return {"ms": {"p50": ms(percentile(mine, 50), 3), "p99": ms(percentile(mine, 99), 3)},
+            "bare_ms": {"p50": ms(percentile(base, 50), 3), "p99": ms(percentile(base, 99), 3)},
+            "ratio": ratio(percentile(mine, 50), percentile(base, 50))}
+
+
+def bare_job(i: int, now: datetime) -> Allocation:
+    alias = f"bare-{i:06d}@example.com"
+    record = RootAddress(alias, BARE_BOX, f"Bench {i}", "production", "bench", OWNERS[i % len(OWNERS)], ALICE, now,
+                         now, AddressState.ACTIVE, request_id=f"bare-{i}")
+    event = AuditEvent(now, ALICE.aad_object_id, "allocate", alias,
+                       {"account_name": record.account_name, "owner": record.owner.conversation_id, "mailbox": BARE_BOX})
+    return Allocation(BARE_BOX, alias, record, event)
+
+
+async def one_size(store, log, size: int, ops: int) -> dict:
+    ids = itertools.count()
+    allocate = Allocator(store, lambda: datetime.now(timezone.utc), lambda: f"{next(ids):06x}", 0).allocate
+    base = bare(store)
 
     def new(n: int) -> Callable[[], Awaitable]:
         return lambda: allocate(NewAddressRequest(f"Bench {n}", "production", "bench", None, f"bench-{n}"),
                                 OWNERS[n % len(OWNERS)], ALICE)
 
-    for _ in range(WARM_UP):  # first-use costs (SDK caches, SQLite pages, the WAL) are not what we measure
+    now = datetime.now(timezone.utc)
+    if isinstance(base, BareCosmos):
+        free = {d["alias"]: d for d in await base.free_aliases(BARE_BOX)}
+        prepared = [base.prepared(bare_job(i, now), free[bare_job(i, now).alias]) for i in range(ops + WARM_UP)]
+    else:
+        prepared = [base.prepared(bare_job(i, now)) for i in range(ops + WARM_UP)]
+    for n in range(WARM_UP):  # first-use costs (SDK caches, SQLite pages, the WAL) are not what we measure
         await new(next(ids))()
-        await store.get_address(f"aws+seed-{random.randrange(size):06d}@example.com")
-    out: dict[str, str] = {}
+        await base.allocate(prepared[n])
+        await store.get_address(seed_record(random.randrange(size)).address)
     before = log.count() if log else 0
-    out["allocate p50/p99 ms"] = percentiles(await timed([new(next(ids)) for _ in range(ops)]))
-    if log:
-        out["requests/allocate"] = f"{(log.count() - before) / ops:.1f}"
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def bounded(call):
-        async with gate:
-            await call()
-    started = time.perf_counter()
-    await asyncio.gather(*(bounded(new(next(ids))) for _ in range(ops)))
-    out[f"allocations/s ({CONCURRENCY} at once)"] = f"{ops / (time.perf_counter() - started):.0f}"
-
-    picks = [random.randrange(0, size, 10) for _ in range(ops)]  # multiples of 10 carry an account id
-    lookups = {"address": lambda i: store.get_address(f"aws+seed-{i:06d}@example.com"),
-               "account id": lambda i: store.get_by_account_id(f"{i:012d}"),
-               "request id": lambda i: store.get_by_request_id(f"seed-{i}")}
-    for name, lookup in lookups.items():
+    out: dict = {"allocate": await side_by_side([new(next(ids)) for _ in range(ops)],
+                                                [lambda rows=rows: base.allocate(rows) for rows in prepared[WARM_UP:]])}
+    requests = {"allocate": round((log.count() - before) / ops - BARE_REQUESTS["allocate"], 1)} if log else {}
+    picks = [seed_record(random.randrange(0, size, 10)) for _ in range(ops)]  # multiples of 10 carry an account id
+    lookups = {"address": (store.get_address, "address"), "account id": (store.get_by_account_id, "account_id"),
+               "request id": (store.get_by_request_id, "request_id")}
+    for kind, (lookup, field) in lookups.items():
         before = log.count() if log else 0
-        samples = await timed([lambda i=i: _found(lookup(i)) for i in picks])
-        out[f"by {name} p50/p99 ms"] = percentiles(samples)
+        out[kind] = await side_by_side(
+            [lambda r=r: _found(lookup(getattr(r, field))) for r in picks],
+            [lambda r=r: _found(base.read(kind, r.address if isinstance(base, BareCosmos) else getattr(r, field)))
+             for r in picks])
         if log:
-            out[f"requests/by {name}"] = f"{(log.count() - before) / ops:.1f}"
-    if log:
-        before = log.count()
-        for n in range(ops // 10):  # the form also names an existing AWS account: its id needs its own claim
-            i = next(ids)
-            await allocate(NewAddressRequest(f"Bench {i}", "production", "bench", f"8{i:011d}", f"bench-{i}"),
+            requests[kind] = round((log.count() - before) / ops - BARE_REQUESTS["read"], 1)
+    if log:  # the form also names an existing AWS account: its id needs a claim of its own
+        before, extra = log.count(), max(ops // 10, 1)
+        for _ in range(extra):
+            n = next(ids)
+            await allocate(NewAddressRequest(f"Bench {n}", "production", "bench", f"8{n:011d}", f"bench-{n}"),
                            OWNERS[0], ALICE)
-        out["requests/allocate with account id"] = f"{(log.count() - before) / (ops // 10):.1f}"
-        before = log.count()
-        for n in range(ops // 10):
-            i = next(ids)
-            await store.create_address(RootAddress(f"aws+direct-{i}@example.com", "aws@example.com", "Direct",
-                                                   "production", "bench", OWNERS[0], ALICE, T0, T0,
-                                                   account_id=f"9{i:011d}", request_id=f"direct-{i}"))
-        out["requests/create_address"] = f"{(log.count() - before) / (ops // 10):.1f}"
-    return out
+        requests["allocate with account id"] = round((log.count() - before) / extra, 1)
+    return out | ({"requests": requests} if log else {})
 
 
 async def _found(lookup: Awaitable) -> None:
@@ -189,40 +159,63 @@ async def _found(lookup: Awaitable) -> None:
         raise AssertionError("a seeded address was not found")
 
 
-async def bench(kind: str, sizes: list[int], ops: int) -> list[Row]:
+async def bench(kind: str, sizes: list[int], args: argparse.Namespace) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="rootmail-bench-") as tmp:
-        stores = sqlite_stores if kind == "sqlite" else cosmos_stores
-        async with stores(Path(tmp)) as fresh:
+        async with _server(kind) as server:
             for size in sizes:
                 started = time.perf_counter()
-                async with fresh(size) as (store, log):
-                    print(f"  {kind}: seeded {size} addresses in {time.perf_counter() - started:.1f} s", flush=True)
-                    aliases = [f"bench-{i:06d}@example.com" for i in range(ops * 2 + ops // 10 + WARM_UP + 10)]
-                    await load_pool(store, [(POOL, aliases)], low_watermark=0)
-                    rows.append(Row(kind, size, await measure(store, log, size, ops, itertools.count())))
+                opened = sqlite_store(Path(tmp), size, args) if kind == "sqlite" else cosmos_store(server, size, args)
+                async with opened as (store, log):
+                    progress(f"{kind}: {size:,} addresses seeded in {time.perf_counter() - started:.1f} s")
+                    rows.append({"store": kind, "size": size, "pool": f"{args.mailboxes} x {args.aliases}",
+                                 **await one_size(store, log, size, args.ops)})
     return rows
 
 
-def table(rows: list[Row]) -> str:
-    columns = list(dict.fromkeys(c for r in rows for c in r.results))
-    lines = ["| store | existing | " + " | ".join(columns) + " |", "|---|---:|" + "---:|" * len(columns)]
-    for r in rows:
-        lines.append(f"| {r.store} | {r.size:,} | " + " | ".join(r.results.get(c, "–") for c in columns) + " |")
-    return "\n".join(lines)
+@asynccontextmanager
+async def _server(kind: str) -> AsyncIterator:
+    if kind != "cosmos":
+        yield None
+        return
+    from tests.cosmos_server import cosmos_server_async
+
+    async with cosmos_server_async() as server:
+        yield server
+
+
+def markdown(results: dict) -> str:
+    lookups = ("address", "account id", "request id")
+    rows = [[r["store"], f"{r['size']:,}", r["pool"],
+             f"{r['allocate']['ms']['p50']} / {r['allocate']['ms']['p99']}",
+             f"{r['allocate']['bare_ms']['p50']} / {r['allocate']['bare_ms']['p99']}", times(r["allocate"]["ratio"]),
+             *(f"{r[k]['ms']['p50']} vs {r[k]['bare_ms']['p50']}: {times(r[k]['ratio'])}" for k in lookups)]
+            for r in results["rows"]]
+    out = table(["store", "addresses", "pool", "allocate p50 / p99 ms", "bare write p50 / p99 ms", "ratio",
+                 *(f"by {k}: p50 ms vs bare, ratio" for k in lookups)], rows)
+    counted = [r for r in results["rows"] if "requests" in r]
+    if counted:
+        kinds = ["allocate", "allocate with account id", *lookups]
+        out += "\n\n" + table(["store", "addresses", "requests / allocate", "… with an account id",
+                               *(f"requests / by {k}" for k in lookups)],
+                              [[r["store"], f"{r['size']:,}", *(r["requests"][k] for k in kinds)] for r in counted])
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.store", description=__doc__.splitlines()[0])
     parser.add_argument("--stores", default="sqlite,cosmos")
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--ops", type=int, default=300, help="measured operations of each kind per size")
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--ops", type=int, default=1000, help="measured operations of each kind per size")
+    parser.add_argument("--mailboxes", type=int, default=50, help="shared mailboxes in the alias pool")
+    parser.add_argument("--aliases", type=int, default=300, help="aliases per shared mailbox")
+    add_format(parser)
     args = parser.parse_args()
+    if args.ops + args.ops // 10 + WARM_UP + 1 > args.mailboxes * args.aliases:
+        parser.error("the pool (--mailboxes x --aliases) must hold 1.1 x --ops + 21 allocations")
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    rows: list[Row] = []
-    for kind in args.stores.split(","):
-        rows += asyncio.run(bench(kind, sizes, args.ops))
-    print(table(rows))
+    measure("store", args, lambda a: {"rows": [row for kind in a.stores.split(",") for row in asyncio.run(
+        bench(kind, sizes, a))], "goals": GOALS}, markdown)
 
 
 if __name__ == "__main__":

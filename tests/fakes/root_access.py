@@ -212,7 +212,7 @@ class RootOrg(AwsOrg):
         if action == "GetLoginProfile":
             if not user.password:
                 return _iam_error(404, "NoSuchEntity", f"Login Profile for User {account} cannot be found.")
-            return _iam_ok(action, "<LoginProfile><CreateDate>2024-11-15T00:00:00Z</CreateDate>"
+            return _iam_ok(action, f"<LoginProfile><CreateDate>{_created()}</CreateDate>"
                                    "<PasswordResetRequired>false</PasswordResetRequired></LoginProfile>")
         if action == "CreateLoginProfile":
             if "Password" in form:  # "must be omitted when you make the request with an AssumeRoot session"
@@ -220,7 +220,7 @@ class RootOrg(AwsOrg):
             if user.password or user.access_keys or user.mfa or user.certificates:
                 return _iam_error(409, "EntityAlreadyExists", f"Login Profile for user {account} already exists.")
             user.password = True
-            return _iam_ok(action, "<LoginProfile><CreateDate>2024-11-15T00:00:00Z</CreateDate>"
+            return _iam_ok(action, f"<LoginProfile><CreateDate>{_created()}</CreateDate>"
                                    "<PasswordResetRequired>false</PasswordResetRequired></LoginProfile>")
         if action == "DeleteLoginProfile":
             if not user.password:
@@ -302,6 +302,11 @@ def _scope(request: web.Request) -> tuple[str, str]:
 
 def _call(operation: str, params: dict, service: str, key: str) -> Call:
     return Call(operation, dict(params), service, key)
+
+
+def _created() -> str:
+    """A login profile's CreateDate: a month before now (no fake holds a date: tests/unit/test_fakes_keep_time.py)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 86400))
 
 
 def _iam_ok(action: str, result: str) -> web.Response:

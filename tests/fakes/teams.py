@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from tests.fakes.jwks import TENANT_ID
@@ -33,6 +34,13 @@ PERSONAL = Where("a:personal-alice", "personal")
 TEAMS = {w.team_id: (w.team_name, {w.conversation_id: w.channel_name}) for w in (PLATFORM, PAYMENTS)}
 
 
+def _sent_now() -> str:
+    """An activity's timestamp is when it was sent, in UTC, ISO 8601 (Activity.Timestamp, Bot Framework schema:
+    https://learn.microsoft.com/en-in/dotnet/api/microsoft.bot.schema.activity.timestamp): the real now, never a
+    fixed date that would age."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def _base(where: Where, service_url: str, user: dict, **extra: Any) -> dict[str, Any]:
     conversation: dict[str, Any] = {"id": where.conversation_id, "conversationType": where.conversation_type,
                                     "tenantId": TENANT}
@@ -44,7 +52,7 @@ def _base(where: Where, service_url: str, user: dict, **extra: Any) -> dict[str,
         channel_data |= {"teamsTeamId": where.team_id, "teamsChannelId": where.conversation_id,
                          "team": {"id": where.team_id}, "channel": {"id": where.conversation_id}}
     return {"id": f"in-{next(_ids)}", "channelId": "msteams", "serviceUrl": service_url,
-            "timestamp": "2026-11-21T10:00:00.000Z", "from": user, "recipient": BOT,
+            "timestamp": _sent_now(), "from": user, "recipient": BOT,
             "conversation": conversation, "channelData": channel_data, "locale": "en-US", **extra}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -16,7 +16,7 @@ from core.model import MailState
 from core.readiness import STARTING
 from tests.fakes import teams
 from tests.fakes.graph.server import FakeGraph, StaticToken
-from tests.fakes.graph.state import T0, Message
+from tests.fakes.graph.state import Message
 from tests.cardcheck import validate_cards
 from tests.integration.conftest import Harness
 
@@ -33,18 +33,18 @@ AWS_HEADERS = [  # as Exchange Online stamps mail from Amazon SES that passed it
 
 
 class Clock:
-    """Now, as RootMail and the fake Graph see it; tests move it forward."""
+    """Now, as RootMail and the fake Graph see it; tests move it forward. It starts at the real time (whole
+    seconds), so nothing a test does depends on the day it runs."""
 
-    def __init__(self, graph: FakeGraph, start: datetime = T0):
-        self.graph, self.now = graph, start
-        graph.state.now = start
+    def __init__(self, graph: FakeGraph, start: datetime | None = None):
+        self.now = start or datetime.now(timezone.utc).replace(microsecond=0)
+        graph.state.clock = self
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-        self.graph.state.now = self.now
 
 
 def mail_api(client, graph: FakeGraph, **options: Any):

@@ -11,12 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from aiohttp import web
 
-T0 = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 _TAG = re.compile(r"<[^>]+>")
 _ANCHOR = re.compile(r"<a\s[^>]*?href=[\"']([^\"']*)[\"'][^>]*>(.*?)</a>", re.IGNORECASE | re.DOTALL)
 
@@ -120,14 +119,31 @@ def recipient(address: str, name: str = "") -> dict[str, Any]:
     return {"emailAddress": {"name": name or address, "address": address}}
 
 
-class GraphState:
-    """Every mailbox and a global change sequence; delta tokens are positions in that sequence."""
+def real_now() -> datetime:
+    return datetime.now(timezone.utc)
 
-    def __init__(self, now: datetime = T0):
+
+class GraphState:
+    """Every mailbox and a global change sequence; delta tokens are positions in that sequence.
+
+    `clock` is the time the fake lives in: the one RootMail is given in the same test (tests/fakes/graph/harness.py
+    Clock), or the real one. Never a fixed date: Graph checks a subscription's expirationDateTime against its own
+    now, so a fake stuck on a date refuses every subscription a week after that date."""
+
+    def __init__(self, clock: Callable[[], datetime] = real_now):
         self.mailboxes: list[Mailbox] = []
-        self.now = now
+        self.clock = clock
         self._seq = itertools.count(1)
         self.last_seq = 0
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        """Stop the fake's clock at `moment` (a test that wants a fixed now sets the same one for RootMail)."""
+        self.clock = lambda: moment
 
     def next_seq(self) -> int:
         self.last_seq = next(self._seq)

@@ -3,7 +3,6 @@ subscription Graph validates at the public URL and that is deleted again, the gr
 The doctor creates nothing but its probe subscription: no folder, no lasting subscription."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 from aiohttp import web
@@ -14,12 +13,6 @@ from tests.fakes.graph.harness import ALIAS_BOX, ALIAS_BOX_UPN, PLUS_BOX, fake_g
 from tests.fakes.graph.server import StaticToken
 
 GROUP = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
-
-
-@pytest.fixture(autouse=True)
-def real_time(fake_graph):
-    """The doctor runs on the real clock, so the fake Graph judges subscription expiry by it too."""
-    fake_graph.state.now = datetime.now(timezone.utc)
 
 
 @pytest.fixture

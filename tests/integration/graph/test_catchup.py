@@ -47,7 +47,7 @@ async def test_the_first_start_records_only_mail_from_the_last_day(start_graph_a
     [mail] = await rootmail.store.recent_mails(ALIASES[5], 10)
     assert mail.subject == "Fresh"
     first = rootmail.graph.made("GET", "/delta")[0]
-    assert first.query["$filter"] == "receivedDateTime ge 2026-11-20T08:00:00Z"
+    assert first.query["$filter"] == f"receivedDateTime ge {clock_start - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
     assert first.query["changeType"] == "created"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
@@ -19,7 +19,8 @@ from storage.sqlite import open_sqlite
 from tests.fakes.graph.harness import AWS_HEADERS, PLUS_BOX, fake_graph, mail_api  # noqa: F401  (fixture)
 from tests.fakes.graph.mailapi import FILTERED_DELTA_CAP
 from tests.fakes.graph.server import StaticToken
-from tests.fakes.graph.state import T0
+
+T0 = datetime.now(timezone.utc)  # RootMail's now in this test (the fake Graph lives in the real clock)
 
 CAP = 20
 

@@ -2,7 +2,7 @@
 tests/fakes/graph/): loosening the fake fails here, so a client bug it would hide cannot pass unnoticed."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import aiohttp
@@ -10,7 +10,8 @@ import pytest
 
 from tests.fakes.graph.harness import ALIAS_BOX, ALIAS_BOX_UPN, ALIASES, PLUS_BOX, fake_graph  # noqa: F401
 from tests.fakes.graph.server import NOT_SEQUENTIAL
-from tests.fakes.graph.state import T0
+
+T0 = datetime.now(timezone.utc)  # RootMail's now in this test (the fake Graph lives in the real clock)
 
 IMMUTABLE = {"Prefer": 'IdType="ImmutableId"'}
 

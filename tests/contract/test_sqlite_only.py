@@ -1,0 +1,61 @@
+"""What only the SQLite store has to get right: its trips to aiosqlite's thread, each of which costs about as much
+CPU as a small statement (bench.store measures the store against a bare read and a bare write of the same rows)."""
+from __future__ import annotations
+
+import pytest
+
+from core.errors import AddressTaken
+from core.model import AuditEvent
+from storage.sqlite import open_sqlite
+from tests.contract.conftest import T0, address, mail
+
+
+def trips(store) -> list:
+    """Every call the store makes into aiosqlite's thread, from now on."""
+    made, original = [], store._db._execute
+
+    async def counted(fn, *args, **kwargs):
+        made.append(fn)
+        return await original(fn, *args, **kwargs)
+    store._db._execute = counted
+    return made
+
+
+@pytest.fixture
+async def sqlite(tmp_path):
+    async with open_sqlite(tmp_path / "trips.db") as store:
+        yield store
+
+
+async def test_a_point_read_is_one_trip_to_the_sqlite_thread(sqlite):
+    await sqlite.create_address(address(account_id="111122223333", request_id="req-1"))
+    await sqlite.record_mail(mail("m-1"))
+    made = trips(sqlite)
+
+    found = [await sqlite.get_address("aws+billing@example.com"), await sqlite.get_by_account_id("111122223333"),
+             await sqlite.get_by_request_id("req-1"), await sqlite.get_mail("m-1"), await sqlite.get_flag("none")]
+    assert [f is not None for f in found] == [True, True, True, True, False]
+    assert len(made) == 5
+
+
+async def test_an_address_and_its_audit_event_are_written_in_one_trip_and_not_read_back(sqlite):
+    made = trips(sqlite)
+    event = AuditEvent(T0, "aad-alice", "allocate", "aws+billing@example.com", {"mailbox": "aws@example.com"})
+
+    created = await sqlite.create_address(address(request_id="req-1"), event)
+    assert len(made) == 1
+    assert created == await sqlite.get_address("aws+billing@example.com") and created.etag == "1"
+    assert await sqlite.audit_for("aws+billing@example.com", 10) == [event]
+
+
+async def test_a_refused_address_leaves_neither_row_nor_audit_event(sqlite):
+    first = AuditEvent(T0, "aad-alice", "allocate", "aws+billing@example.com")
+    await sqlite.create_address(address(request_id="req-1"), first)
+
+    with pytest.raises(AddressTaken):
+        await sqlite.create_address(address(request_id="req-2", account_name="Other"),
+                                    AuditEvent(T0, "aad-bob", "allocate", "aws+billing@example.com"))
+    assert await sqlite.audit_for("aws+billing@example.com", 10) == [first]
+    assert (await sqlite.get_address("aws+billing@example.com")).account_name == "Billing Prod"
+    assert await sqlite.get_by_request_id("req-2") is None
+    await sqlite.create_address(address("aws+next@example.com", request_id="req-2"))  # no transaction left open
