@@ -4,8 +4,8 @@ measured in the same run: a bare aiohttp process that serves /healthz.
 
     .venv/bin/python -m bench.startup [--runs 5]
 
-Prints a Markdown table: median seconds from spawn, and each as a multiple of the baseline. Goal: /healthz within
-2 s of process start whatever the cloud does.
+Prints a Markdown table (or, with --format json, everything measured): median seconds from spawn, and each as a
+multiple of the baseline. Goal: /healthz within 2 s of process start whatever the cloud does.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bench.report import add_format, measure, ratio, table, times
 from tests.fakes import teams
 from tests.fakes.connector import FakeConnector
 from tests.integration.cloudless import RootMailProcess, closed_port, unreachable_cloud
@@ -76,7 +77,7 @@ async def rootmail(http: aiohttp.ClientSession, connector: FakeConnector, store:
             process.terminate()
 
 
-async def main(runs: int) -> None:
+async def run(args: argparse.Namespace) -> dict:
     connector = FakeConnector()
     runner = web.AppRunner(connector.app())
     await runner.setup()
@@ -85,23 +86,41 @@ async def main(runs: int) -> None:
     connector.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         async with aiohttp.ClientSession() as http:
-            base = [await bare(http) for _ in range(runs)]
-            rows = {store: [await rootmail(http, connector, store) for _ in range(runs)] for store in ("cosmos", "sqlite")}
+            base = [await bare(http) for _ in range(args.runs)]
+            samples = {store: [await rootmail(http, connector, store) for _ in range(args.runs)]
+                       for store in ("cosmos", "sqlite")}
     finally:
         await runner.cleanup()
     baseline = statistics.median(base)
-    print(f"| start with the cloud unreachable ({runs} runs, median) | seconds from spawn | x bare aiohttp |")
-    print("|---|---:|---:|")
-    print(f"| bare aiohttp process: /healthz (baseline) | {baseline:.2f} | 1.00 |")
-    labels = {"cosmos": "Cosmos DB, Graph, Entra ID, AWS unreachable", "sqlite": "SQLite; Graph, Entra ID, AWS unreachable"}
-    for store, samples in rows.items():
-        healthz = statistics.median(s[0] for s in samples)
-        help_card = statistics.median(s[1] for s in samples)
-        print(f"| RootMail ({labels[store]}): /healthz | {healthz:.2f} | {healthz / baseline:.2f} |")
-        print(f"| RootMail ({labels[store]}): `help` answered | {help_card:.2f} | {help_card / baseline:.2f} |")
+    rows = []
+    for store, measured in samples.items():
+        healthz, help_card = statistics.median(s[0] for s in measured), statistics.median(s[1] for s in measured)
+        rows.append({"store": store, "healthz_s": round(healthz, 3), "help_s": round(help_card, 3),
+                     "healthz_ratio": ratio(healthz, baseline), "help_ratio": ratio(help_card, baseline)})
+    return {"runs": args.runs, "baseline_s": round(baseline, 3), "rows": rows}
+
+
+LABELS = {"cosmos": "Cosmos DB, Graph, Entra ID, AWS unreachable", "sqlite": "SQLite; Graph, Entra ID, AWS unreachable"}
+
+
+def markdown(r: dict) -> str:
+    lines = [["bare aiohttp process: /healthz (baseline)", f"{r['baseline_s']:.2f}", times(1.0)]]
+    for row in r["rows"]:
+        lines.append([f"RootMail ({LABELS[row['store']]}): /healthz", f"{row['healthz_s']:.2f}",
+                      times(row["healthz_ratio"])])
+        lines.append([f"RootMail ({LABELS[row['store']]}): `help` answered", f"{row['help_s']:.2f}",
+                      times(row["help_ratio"])])
+    return table([f"start with the cloud unreachable ({r['runs']} runs, median)", "seconds from spawn",
+                  "× bare aiohttp"], lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    add_format(parser)
+    args = parser.parse_args()
+    measure("startup", args, lambda a: asyncio.run(run(a)), markdown)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    asyncio.run(main(parser.parse_args().runs))
+    main()

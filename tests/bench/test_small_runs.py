@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bench import burst, graph, inspection, store, transport
+from bench import burst, graph, inspection, startup, store, transport
 from tests.cosmos_server import unavailable_reason
 from tests.paths import ROOT
 
@@ -113,3 +113,21 @@ def test_the_transport_benchmark_runs_small():
     r = run("bench.transport", "--requests", "5")
     assert r["requests"] == 5 and a_multiple(r["ratio"]) and r["sdk_cpu_ms"] > 0 and r["aiohttp_cpu_ms"] > 0
     well_formed(transport.markdown(r))
+
+
+def test_the_startup_benchmark_runs_small():
+    r = run("bench.startup", "--runs", "1")
+    assert r["runs"] == 1 and r["baseline_s"] > 0
+    assert [row["store"] for row in r["rows"]] == ["cosmos", "sqlite"]
+    for row in r["rows"]:
+        assert 0 < row["healthz_s"] <= row["help_s"]
+        assert a_multiple(row["healthz_ratio"]) and a_multiple(row["help_ratio"])
+    well_formed(startup.markdown(r))
+
+
+def test_every_benchmark_has_a_small_run_here():
+    """A benchmark added without a small run here would rot unnoticed, as bench_graph did."""
+    runnable = {path.stem for path in (ROOT / "bench").glob("*.py")
+                if "\nif __name__ == \"__main__\":" in path.read_text()} - {"graph_fakes"}  # bench.graph's child
+    here = (ROOT / "tests" / "bench" / "test_small_runs.py").read_text()
+    assert runnable and {name for name in runnable if f'run("bench.{name}"' not in here} == set()
