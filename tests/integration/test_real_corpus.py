@@ -27,7 +27,7 @@ from crypto.box import AesGcmBox
 from mail.mime import parse_message
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import TEAM, address
-from tests.paths import MAILS
+from tests.paths import MAILS, ROOT
 from tests.fakes.poster import RecordingPoster
 
 REAL = MAILS / "real"
@@ -108,12 +108,11 @@ async def test_real_aws_mail_is_filed_right_and_phishing_never_reaches_a_channel
 
     genuine = sum(c["mails"] for c in table.values())
     right = sum(c["right"] for c in table.values())
-    print(f"\nReal corpus: {genuine} genuine AWS mails, {len(ENTRIES) - genuine} phishing\n")
-    print("| kind | mails | filed right |\n|---|---|---|")
-    for kind in sorted(table):
-        print(f"| {kind} | {table[kind]['mails']} | {table[kind]['right']} |")
-    print(f"| all genuine | {genuine} | {right} ({right / genuine:.0%}) |")
-    print(f"| phishing quarantined | {len(ENTRIES) - genuine} | {len(ENTRIES) - genuine - len(escaped)} |")
+    per_kind = "\n".join(["| kind | mails | filed right |", "|---|---:|---:|"]
+                         + [f"| {kind} | {table[kind]['mails']} | {table[kind]['right']} |" for kind in sorted(table)]
+                         + [f"| all genuine | {genuine} | {right} ({right / genuine:.0%}) |",
+                            f"| phishing quarantined | {len(ENTRIES) - genuine} | {len(ENTRIES) - genuine - len(escaped)} |"])
+    print(f"\nReal corpus: {genuine} genuine AWS mails, {len(ENTRIES) - genuine} phishing\n\n{per_kind}")
     print("\n".join(wrong + missing))
 
     assert right / genuine >= MIN_ACCURACY, wrong
@@ -121,6 +120,7 @@ async def test_real_aws_mail_is_filed_right_and_phishing_never_reaches_a_channel
     assert escaped == [], "phishing must never reach a team's channel"
     assert leaked == [], "no posted card may carry a code or link"
     assert missing == []
+    assert per_kind in (ROOT / "README.md").read_text(), "README's protection section quotes this table as it is"
 
 
 def _post_of(poster: RecordingPoster, activity_id: str) -> tuple[str, dict]:
