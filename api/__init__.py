@@ -1,1 +1,1 @@
-"""The REST API for automation (account-vending pipelines): an edge like bot/, on core only."""
+"""The REST API for automation (account-vending pipelines), an edge like bot/. Imports core and settings."""

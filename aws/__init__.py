@@ -1,1 +1,1 @@
-"""The AWS edge: the only package that imports boto3."""
+"""The AWS edge, the only package that imports boto3. Imports core."""

@@ -1,4 +1,4 @@
-"""Adaptive Card builders (schema 1.5, as Teams renders it): pure functions from core records to card dicts."""
+"""Adaptive Card builders (schema 1.5, as Teams renders it): pure functions from core records to card dicts. Imports core."""
 from cards.address import allocation_result, lookup_card
 from cards.form import new_form
 from cards.lists import list_card, lookup_results

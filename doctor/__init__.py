@@ -1,1 +1,1 @@
-"""`doctor`: proves a deployment's wiring against the real endpoints, changing nothing but its own probes."""
+"""`doctor`: proves a deployment's wiring against the real endpoints, changing nothing but its own probes. Imports any package."""

@@ -1,4 +1,4 @@
-"""Mail sources and MIME parsing: raw mail in, core.intake.ingest.ParsedMail recorded through core.intake.ingest.ingest.
+"""Mail sources and MIME parsing: raw mail in, recorded through core.intake.ingest.ingest. Imports core.
 
 Every source passes the faithful parse (`mail.mime.parse_message`, headers included) and the app's
 core.intake.inspection.Inspector to `ingest`. Ingest classifies the mail, verifies its sender from the trusted

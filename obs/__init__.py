@@ -1,1 +1,1 @@
-"""Operability at the edge: OpenTelemetry metrics (obs.telemetry) behind core.metrics."""
+"""Operability at the edge: OpenTelemetry metrics (obs.telemetry) behind core.metrics. Imports core."""

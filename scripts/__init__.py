@@ -1,1 +1,1 @@
-"""Developer scripts run with `python -m scripts.<name>`."""
+"""Developer and operator scripts, run with `python -m scripts.<name>`. Imports core, settings and mail."""

@@ -1,4 +1,4 @@
-"""RootMail's settings: read from the environment once, validated at start, every problem named at once.
+"""RootMail's settings: read from the environment once, validated at start, every problem named at once. Imports core.
 
     parse.py  one parser per kind of value
     spec.py   the table of every setting (the README's table comes from it)

@@ -1,1 +1,1 @@
-"""Store implementations: SQLite (embedded default) and Azure Cosmos DB."""
+"""Store implementations: SQLite (embedded default) and Azure Cosmos DB. Imports core."""

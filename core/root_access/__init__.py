@@ -1,1 +1,1 @@
-"""AWS centralized root access: the root posture of member accounts, root tasks behind a two-person approval, recovery."""
+"""AWS centralized root access: member accounts' root posture, root tasks behind a two-person approval, recovery. Imports core, core.addresses and core.intake."""

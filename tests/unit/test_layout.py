@@ -187,6 +187,29 @@ def test_every_package_opens_with_one_line_saying_its_role(folder):
     assert len(doc.splitlines()[0]) <= 160
 
 
+IMPORTS_CLAUSE = re.compile(r"(?:Imports (?P<names>[\w., ]+?)\.|(?P<stdlib>Standard library only)\.)$")
+
+
+@pytest.mark.parametrize("folder", [p for p in _packages() if p.relative_to(ROOT).parts[0] in APP_PACKAGES],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_package_says_in_its_first_line_what_it_may_import(folder):
+    """The first line ends with what the package may import, as MAY_IMPORT holds it: a reader learns the rule
+    where the code is, and the two cannot drift apart ("Imports any package." for the composition root's parts)."""
+    first = (ast.get_docstring(ast.parse((folder / "__init__.py").read_text())) or "").splitlines()[0]
+    clause = IMPORTS_CLAUSE.search(first)
+    assert clause, f"{first!r} does not end with 'Imports ….' or 'Standard library only.'"
+    package = _module_name(folder / "__init__.py")
+    owner = _owner(package, MAY_IMPORT)
+    if clause["stdlib"]:
+        assert owner is not None and MAY_IMPORT[owner] == ()
+        return
+    named = set(re.split(r", | and ", clause["names"]))
+    if owner is None:
+        assert named == {"any package"}, f"{package} has no rule in MAY_IMPORT, so it says 'Imports any package.'"
+    else:
+        assert named == set(MAY_IMPORT[owner]) | ({owner} - {package}), first
+
+
 def _prefix(name: str) -> str | None:
     stem = name.removeprefix("test_")
     return stem.split("_")[0] + "_" if "_" in stem else None
