@@ -1,5 +1,5 @@
 """The automation API: Entra ID's OpenID metadata (v2.0, and v1.0 for v1.0 tokens) and signing keys are reachable, for
-the configured tenant."""
+the configured tenant, and the tokens Entra issues for the API's registration pass RootMail's checks (doctor.audience)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +7,7 @@ import asyncio
 import aiohttp
 
 from api.auth import ENTRA_METADATA, v1_metadata_url
+from doctor import audience
 from doctor.report import Finding, failed, passed, skipped
 from settings import Settings
 
@@ -22,7 +23,7 @@ async def check(context) -> list[Finding]:
     found: list[Finding] = []
     for version, url in (("v2.0", v2), ("v1.0", v1_metadata_url(v2))):
         found += await _document(context, tenant, version, url)
-    return found
+    return found + await audience.check(context, tenant, v2)
 
 
 async def _document(context, tenant: str, version: str, url: str) -> list[Finding]:

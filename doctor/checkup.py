@@ -28,6 +28,7 @@ class Context:
     cosmos_options: dict[str, Any] = field(default_factory=dict)
     aws_endpoint: str | None = None
     graph_credential: Any = None
+    entra_transport: Any = None  # an azure-core transport for the credentials the doctor builds itself
     bot_credential: Any = None
     web_identity: Any = None  # an aws.credentials.TokenSource
     package: Path = DEFAULT_OUT  # the Teams app package `make package` builds

@@ -14,6 +14,11 @@ Sources (MicrosoftDocs/entra-docs, docs/identity-platform/):
   `error`, `error_description` (AADSTS code) and `error_codes`.
 - reference-error-codes.md: AADSTS90002 (tenant not found), AADSTS700016 (app not found in the tenant, e.g. a
   single-tenant app asking another tenant), AADSTS7000215 (wrong secret), AADSTS500011 (resource not in the tenant).
+- The API itself as a client-credentials resource (`{client id}/.default` or `{Application ID URI}/.default`): the
+  token's version is the registration's accessTokenAcceptedVersion, not the endpoint's (access-tokens.md, "Token
+  formats"); its aud as the claims reference says above. A client holding none of the API's app roles still gets a
+  token, without `roles`: the docs are silent; a Microsoft Q&A answer says so
+  (learn.microsoft.com/answers/questions/395629, "Application1 receives an access token with no app-roles").
 Not documented, chosen and said here: the status of a metadata request for an unknown tenant (400, as the token
 endpoint's errors).
 """
@@ -118,6 +123,8 @@ class FakeTenant:
         app.router.add_get("/{tenant}/.well-known/openid-configuration", self._metadata)
         app.router.add_get("/{tenant}/discovery/v2.0/keys", self._keys)
         app.router.add_get("/{tenant}/discovery/keys", self._keys)
+        # the token endpoint as azure-identity reaches it through tests.fakes.graph.entra.ToFakeEntra: real host first
+        app.router.add_post("/{host}/{tenant}/oauth2/v2.0/token", self._token)
         return app
 
     @property
@@ -205,17 +212,22 @@ class FakeTenant:
         if fields.get("client_secret") != client.secret:
             return 400, entra_error("invalid_client", 7000215, "Invalid client secret provided.")
         resource = fields.get("scope", "").removesuffix("/.default")
-        version = self.resources.get(resource)
+        api = resource in (self.api.client_id, self.api.app_id_uri)  # the API, named by client id or its URI
+        version = self.api.token_version if api else self.resources.get(resource)
         if version is None:
             return 400, entra_error("invalid_resource", 500011, f"The resource principal named {resource} was not "
                                                            f"found in the tenant named {segment}.")
         issuer = self.issuer if version == "2.0" else self.issuer_v1
-        claims = {"aud": resource, "iss": issuer, "ver": version, "oid": client.object_id, "sub": client.object_id,
+        # v2.0: aud is always the API's client id; v1.0: the resource as the client named it. No `roles`: this client
+        # holds none of the API's app roles (Entra leaves the claim out; the API must refuse, not the token endpoint)
+        audience = self.api.client_id if api and version == "2.0" else resource
+        claims = {"aud": audience, "iss": issuer, "ver": version, "oid": client.object_id, "sub": client.object_id,
                   "idtyp": "app"} | self._common(3600)
         claims |= {"azp": fields["client_id"], "azpacr": "1"} if version == "2.0" else {
             "appid": fields["client_id"], "appidacr": "1", "idp": issuer}
         return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                     "access_token": self.published[0].sign(claims, {"x5t": self.published[0].kid})}
+                     "access_token": self.published[0].sign(claims, {"x5t": self.published[0].kid}
+                                                            if version == "1.0" else {})}
 
     async def _fault(self, request: web.Request) -> web.Response | None:
         self.requests.append(request.path)
@@ -229,6 +241,14 @@ class FakeTenant:
             return fault
         version = "2.0" if "/v2.0/" in request.path else "1.0"
         status, body = self.metadata(request.match_info["tenant"], version, self.url)
+        return web.json_response(body, status=status)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        if fault := await self._fault(request):
+            return fault
+        # this tenant is the public cloud's: another cloud's authority does not know it (national-clouds.md)
+        segment = request.match_info["tenant"] if request.match_info["host"] == LOGIN.removeprefix("https://") else ""
+        status, body = self.token_response(segment, await request.text(), self.apps)
         return web.json_response(body, status=status)
 
     async def _keys(self, request: web.Request) -> web.Response:

@@ -89,7 +89,8 @@ def _refused(status: int, error: str, code: int, message: str) -> web.Response:
 
 
 class ToFakeEntra(AioHttpTransport):
-    """An azure-core transport that delivers every request to the fake Entra, the real host first in its path."""
+    """An azure-core transport that delivers every request to the fake Entra, the real host first in its path. Any
+    fake with a `url` serving POST /{host}/{tenant}/oauth2/v2.0/token will do (tests.fakes.jwks.FakeTenant too)."""
 
     def __init__(self, entra: FakeEntra, **kwargs: Any):
         super().__init__(**kwargs)

@@ -105,6 +105,35 @@ def test_api_tokens_follow_the_registrations_accepted_version(tenant):
         tenant.token(version="2.0"))
 
 
+@pytest.mark.parametrize("accepted", [2, 1, None])
+@pytest.mark.parametrize("asked", [API_CLIENT_ID, API_URI])
+def test_client_credentials_tokens_for_the_api_follow_its_accepted_version(microsoft, accepted, asked):
+    microsoft.tenants[0].api.access_token_accepted_version = accepted
+    answer = token_request(TENANT_ID, scope=f"{asked}/.default")
+    token = answer.json()["access_token"]
+    body, header = claims(token), jwt.get_unverified_header(token)
+
+    assert answer.status_code == 200
+    if accepted == 2:  # aud is the client id whatever the client asked for; azp, no appid; no x5t
+        assert (body["aud"], body["iss"], body["ver"], body["azp"]) == (
+            API_CLIENT_ID, f"https://login.microsoftonline.com/{TENANT_ID}/v2.0", "2.0", BOT_APP_ID)
+        assert "appid" not in body and "x5t" not in header
+    else:  # aud is what the client asked for; appid, no azp; x5t
+        assert (body["aud"], body["iss"], body["ver"], body["appid"]) == (
+            asked, f"https://sts.windows.net/{TENANT_ID}/", "1.0", BOT_APP_ID)
+        assert "azp" not in body and "x5t" in header
+    assert "roles" not in body  # the client holds none of the API's app roles
+
+
+async def test_the_loopback_token_endpoint_refuses_another_clouds_authority(tenant):
+    form = {"grant_type": "client_credentials", "client_id": BOT_APP_ID, "client_secret": BOT_SECRET,
+            "scope": f"{API_CLIENT_ID}/.default"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{tenant.url}/login.microsoftonline.us/{TENANT_ID}/oauth2/v2.0/token",
+                             data=form) as response:
+            assert response.status == 400 and (await response.json())["error_codes"] == [90002]
+
+
 def test_requests_for_anything_else_never_leave_the_machine(microsoft):
     with pytest.raises(requests.ConnectionError):
         requests.get("https://login.live.com/", timeout=5)
