@@ -64,10 +64,14 @@ class BatchTransport:
             raise GraphStatus(response.status, {k.lower(): v for k, v in response.headers.items()}, _code(raw))
 
     async def _bearer(self) -> str:
+        """The SDK asks for CAE tokens (enable_cae=True) because kiota answers Graph's claims challenges; this
+        transport does not, so it asks for an ordinary token (azure-identity's default), which Graph never
+        challenges: revoked access shows as a 401, which drops the token (`post`)."""
         async with self._lock:  # one token request at a time; the others take its answer
             if self._token is None or self._token[1] - self._now() < REFRESH_BEFORE:
                 found = await self._credential.get_token(self._scope)
                 self._token = (found.token, float(found.expires_on))
+                logger.debug("graph token for batches", extra={"expires_in_s": round(found.expires_on - self._now())})
             return self._token[0]
 
 
