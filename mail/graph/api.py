@@ -209,8 +209,8 @@ class GraphMail:
 
     async def _batch(self, mailbox: str, what: str, steps: list[dict[str, Any]],
                      bodies: bool = False) -> dict[str, tuple[int, Any]]:
-        """POST /$batch (over aiohttp: GraphClient.batch); each step's (status, body if asked for) by id. A step Graph throttled pauses the mailbox
-        for its Retry-After, as a throttled request would."""
+        """POST /$batch (over aiohttp: GraphClient.batch); each step's (status, body if asked for) by id. A step
+        Graph throttled pauses the mailbox for its Retry-After, as a throttled request would."""
         responses = (await self.client.batch(mailbox, what, steps)).get("responses") or []
         waits = [retry_after({k.lower(): v for k, v in (r.get("headers") or {}).items()}) or 1.0
                  for r in responses if r.get("status") == 429]

@@ -154,6 +154,15 @@ async def test_a_throttled_fetch_inside_a_batch_pauses_the_mailbox_and_is_fetche
     assert [(r.in_batch, r.status) for r in fake_graph.made("GET", first)] == [(True, 429), (False, 200)]
 
 
+async def test_a_failing_batch_is_retried_to_the_bound_and_reported_with_graphs_status_and_code(fake_graph):
+    fake_graph.fail(503, times=10, path=r"/\$batch$")
+    async with open_graph_client(_static(fake_graph), f"{fake_graph.url}/v1.0", 2.0, FAST) as client:
+        with pytest.raises(MailSourceUnavailable, match="503 ServiceUnavailable") as gave_up:
+            await mail_api(client, fake_graph).messages(ALIAS_BOX, two_messages(fake_graph))
+        assert client.failing[ALIAS_BOX] == "fetching messages: 503 ServiceUnavailable"
+    assert gave_up.value.status == 503 and len(batch_posts(fake_graph)) == FAST.attempts
+
+
 async def test_a_batch_graph_does_not_answer_in_time_is_sent_again(fake_graph):
     ids = two_messages(fake_graph)
     fake_graph.hang_seconds = 3.0
