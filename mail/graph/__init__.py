@@ -1,1 +1,1 @@
-"""Microsoft Graph as a mail source (msgraph-sdk): inventory, subscriptions, delta, mover. Imports core and mail."""
+"""Graph mail source (msgraph-sdk, $batch on aiohttp): inventory, subscriptions, delta, mover. Imports core and mail."""

@@ -1,14 +1,12 @@
 """What RootMail asks Microsoft Graph, one method per request; answers are plain data, never SDK models."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.mail_folder import MailFolder
 from msgraph.generated.models.subscription import Subscription
@@ -211,14 +209,9 @@ class GraphMail:
 
     async def _batch(self, mailbox: str, what: str, steps: list[dict[str, Any]],
                      bodies: bool = False) -> dict[str, tuple[int, Any]]:
-        """POST /$batch; each step's (status, body if asked for) by id. A step Graph throttled pauses the mailbox
-        for its Retry-After, as a throttled request would."""
-        def request() -> RequestInformation:
-            info = RequestInformation(Method.POST, "{+baseurl}/$batch", {})
-            info.set_stream_content(json.dumps({"requests": steps}).encode(), "application/json")
-            info.headers.try_add("Accept", "application/json")
-            return info
-        responses = (await self.client.json(mailbox, what, request)).get("responses") or []
+        """POST /$batch (over aiohttp: GraphClient.batch); each step's (status, body if asked for) by id. A step
+        Graph throttled pauses the mailbox for its Retry-After, as a throttled request would."""
+        responses = (await self.client.batch(mailbox, what, steps)).get("responses") or []
         waits = [retry_after({k.lower(): v for k, v in (r.get("headers") or {}).items()}) or 1.0
                  for r in responses if r.get("status") == 429]
         if waits:

@@ -1,12 +1,13 @@
-"""The app's one Microsoft Graph client (msgraph-sdk on httpx): app-only tokens from azure-identity, bounded
-retries with backoff, Retry-After honoured per mailbox, at most 4 requests in flight per mailbox, and SDK errors
-turned into core errors."""
+"""The app's one Microsoft Graph client (msgraph-sdk on httpx; JSON batches over aiohttp, batch_http.py): app-only
+tokens from azure-identity, bounded retries with backoff, Retry-After honoured per mailbox, at most 4 requests in
+flight per mailbox, and SDK and batch errors turned into core errors."""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import random
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
@@ -28,6 +30,7 @@ from msgraph.graph_request_adapter import options as SDK_OPTIONS
 from msgraph_core import GraphClientFactory
 
 from core.errors import MailSourceUnavailable, NotFound
+from mail.graph.batch_http import BatchTransport, GraphStatus, open_batch_transport
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +71,14 @@ def credential_from(tenant_id: str, client_id: str, secret: str, certificate: Pa
 
 
 class GraphClient:
-    """`sdk` builds requests; `call` runs one under the mailbox's gate, retrying what is worth retrying."""
+    """`sdk` builds requests; `call` runs one under the mailbox's gate, retrying what is worth retrying; `batch`
+    sends a JSON batch over `batches` (aiohttp) through the same `call`."""
 
     def __init__(self, sdk: GraphServiceClient, adapter: GraphRequestAdapter, timeout: float,
-                 policy: RetryPolicy = RetryPolicy(), sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep):
+                 policy: RetryPolicy = RetryPolicy(), sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 batches: BatchTransport | None = None):
         self.sdk, self._adapter, self.timeout, self.policy, self._sleep = sdk, adapter, timeout, policy, sleep
+        self.batches = batches
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._paused_until: dict[str, float] = {}
         self.failing: dict[str, str] = {}  # mailbox -> why its latest call gave up; gone after its next success
@@ -89,7 +95,7 @@ class GraphClient:
                         result = await send()
                     self.failing.pop(key, None)
                     return result
-                except APIError as error:
+                except (APIError, GraphStatus) as error:
                     status, hint = error.response_status_code or 0, retry_after(error.response_headers)
                     failure = f"{status} {_code(error)}".strip()
                     if status not in RETRYABLE:
@@ -102,7 +108,7 @@ class GraphClient:
                     raise MailSourceUnavailable(_refusal(error), status=401) from None
                 except (TimeoutError, httpx.TimeoutException):
                     status, hint, failure = 0, None, f"no answer within {self.timeout:g} s"
-                except (httpx.TransportError, AzureError) as error:
+                except (httpx.TransportError, aiohttp.ClientError, AzureError) as error:
                     status, hint, failure = 0, None, type(error).__name__
             if attempt == self.policy.attempts or (hint or 0) > self.policy.max_retry_after:
                 break
@@ -123,6 +129,14 @@ class GraphClient:
         (measured in bench/graph.py), and RootMail turns them into its own records at once anyway."""
         raw = await self.call(mailbox, what,
                               lambda: self._adapter.send_primitive_async(self._request(request), "bytes", ERRORS))
+        return json.loads(raw) if raw else {}
+
+    async def batch(self, mailbox: str, what: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST /$batch over aiohttp (batch_http.py), under the same gate, retries and translation as `call`."""
+        if self.batches is None:
+            raise MailSourceUnavailable("This Graph client was opened without its batch transport.")
+        body = json.dumps({"requests": requests}).encode()
+        raw = await self.call(mailbox, what, lambda: self.batches.post(body))
         return json.loads(raw) if raw else {}
 
     def _request(self, build: Callable[[], RequestInformation]) -> RequestInformation:
@@ -146,7 +160,7 @@ class GraphClient:
             await self._sleep(left)
 
     @staticmethod
-    def _translated(error: APIError, status: int, mailbox: str, what: str) -> Exception:
+    def _translated(error: APIError | GraphStatus, status: int, mailbox: str, what: str) -> Exception:
         code = _code(error)
         if status == 404 and code.lower() in MAILBOX_CODES:
             return MailSourceUnavailable(f"Graph cannot find the mailbox {mailbox} ({code}) while {what}: it was "
@@ -177,7 +191,10 @@ def _expanded(request: RequestInformation, base_url: str) -> RequestInformation:
     return request
 
 
-def _code(error: APIError) -> str:
+def _code(error: APIError | GraphStatus) -> str:
+    """The OData error code: the SDK's ODataError holds it in `error`, a batch's GraphStatus in `code`."""
+    if isinstance(error, GraphStatus):
+        return error.code
     inner = getattr(error, "error", None)
     return str(getattr(inner, "code", "") or "")
 
@@ -199,11 +216,12 @@ def retry_after(headers: Any) -> float | None:
 
 @asynccontextmanager
 async def open_graph_client(credential: AsyncTokenCredential, base_url: str, timeout: float,
-                            policy: RetryPolicy = RetryPolicy(), scope: str = "",
+                            policy: RetryPolicy = RetryPolicy(), scope: str = "", now: Callable[[], float] = time.time,
                             **client: Any) -> AsyncIterator[GraphClient]:
-    """One httpx connection pool for the app; tokens only ever go to the configured Graph host. `scope` is the
-    cloud's Graph resource with /.default (settings.clouds); empty: the base URL's own host (a local fake). The
-    SDK's own retry handler is off: GraphClient.call retries (it also retries timeouts, and bounds the total)."""
+    """One httpx connection pool for the SDK's requests and one aiohttp pool for the JSON batches (`now`: the clock
+    the batches' token cache reads); tokens only ever go to the configured Graph host. `scope` is the cloud's Graph
+    resource with /.default (settings.clouds); empty: the base URL's own host (a local fake). The SDK's own retry
+    handler is off: GraphClient.call retries (it also retries timeouts, and bounds the total)."""
     parts = urlsplit(base_url)
     scope = scope or f"{parts.scheme}://{parts.hostname}/.default"
     auth = AzureIdentityAuthenticationProvider(credential, scopes=[scope], allowed_hosts=[parts.hostname or ""])
@@ -214,6 +232,8 @@ async def open_graph_client(credential: AsyncTokenCredential, base_url: str, tim
                                                                                           options=options))
     adapter.base_url = base_url.rstrip("/")
     try:
-        yield GraphClient(GraphServiceClient(request_adapter=adapter), adapter, timeout, policy, **client)
+        async with open_batch_transport(credential, base_url, scope, timeout, now) as batches:
+            yield GraphClient(GraphServiceClient(request_adapter=adapter), adapter, timeout, policy, batches=batches,
+                              **client)
     finally:
         await http.aclose()

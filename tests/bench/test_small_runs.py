@@ -112,6 +112,7 @@ def test_the_inspection_benchmark_runs_small():
 def test_the_transport_benchmark_runs_small():
     r = run("bench.transport", "--requests", "5")
     assert r["requests"] == 5 and a_multiple(r["ratio"]) and r["sdk_cpu_ms"] > 0 and r["aiohttp_cpu_ms"] > 0
+    assert r["rootmail_cpu_ms"] > 0 and a_multiple(r["sdk_ratio"])
     well_formed(transport.markdown(r))
 
 

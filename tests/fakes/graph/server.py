@@ -34,39 +34,16 @@ from aiohttp import web
 from azure.core.credentials import AccessToken
 
 from tests.fakes.graph import directory
+from tests.fakes.graph.batching import NOT_SEQUENTIAL, batch_problem
 from tests.fakes.graph.mailapi import FILTERED_DELTA_CAP, MailApi
 from tests.fakes.graph.notify import Subscription, Subscriptions
 from tests.fakes.graph.state import Call, GraphState, Mailbox, Message, error
 
 MAX_CONCURRENT_PER_MAILBOX = 4
-MAX_BATCH = 20
 TENANT_ID = "4f1b2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # the fake directory's tenant id (a GUID, as Entra's are)
-NOT_SEQUENTIAL = "Batch should be either fully sequential or fully parallel."
 
-__all__ = ["FakeGraph", "Fault", "Mailbox", "Message", "Recorded", "StaticToken", "TENANT_ID", "batch_problem"]
-
-
-def batch_problem(items: Any) -> str | None:
-    """Why Graph refuses this $batch body as a whole, or None."""
-    if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
-        return f"A batch holds 1 to {MAX_BATCH} requests."
-    if not all(isinstance(i, dict) for i in items):
-        return "Each request in a batch is a JSON object."
-    ids = [str(i.get("id") or "").lower() for i in items]
-    if "" in ids or len(set(ids)) != len(ids):
-        return "Each request in a batch needs an id, unique in the batch."
-    if any(i.get("body") is not None and "content-type" not in {str(k).lower() for k in i.get("headers") or {}}
-           for i in items):
-        return "A request with a body must have a Content-Type header."
-    deps = [[str(d).lower() for d in i.get("dependsOn") or []] for i in items]
-    if any(d not in ids for names in deps for d in names):
-        return "dependsOn names a request that is not in the batch."
-    parallel = not any(deps)
-    serial = not deps[0] and all(names == [ids[n - 1]] for n, names in enumerate(deps) if n)
-    target = deps[0][0] if len(deps[0]) == 1 else ids[0] if not deps[0] else None
-    same = target is not None and target in ids and all(
-        (not names and ids[n] == target) or (names == [target] and ids[n] != target) for n, names in enumerate(deps))
-    return None if parallel or serial or same else NOT_SEQUENTIAL
+__all__ = ["FakeGraph", "Fault", "Mailbox", "Message", "Recorded", "StaticToken", "TENANT_ID", "batch_problem",
+           "NOT_SEQUENTIAL"]
 
 
 class StaticToken:
@@ -177,7 +154,7 @@ class FakeGraph(Subscriptions, MailApi):
         if call.headers.get("authorization") != f"Bearer {self.token}":
             response = error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
         elif call.tail == "$batch" and call.method == "POST":
-            response = await self._batch(call)
+            response = await self._injected(call, envelope=True) or await self._batch(call)
         else:
             return await self._recorded(call)
         self.requests.append(Recorded(call.method, call.path, call.query, call.headers, body, response.status))
@@ -221,15 +198,8 @@ class FakeGraph(Subscriptions, MailApi):
         return answer
 
     async def _answer(self, call: Call) -> web.Response:
-        fault = next((f for f in self.faults if re.search(f.path, call.path) and f.method in ("", call.method)), None)
-        if fault:
-            self.faults.remove(fault)
-            if fault.status == 0:
-                await asyncio.sleep(self.hang_seconds)
-                return error(504, "GatewayTimeout", "injected hang")
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-            code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
-            return error(fault.status, code, "injected fault", headers)
+        if injected := await self._injected(call):
+            return injected
         if refusal := self._denied(call):
             return refusal
         parts = call.tail.split("/")
@@ -264,6 +234,22 @@ class FakeGraph(Subscriptions, MailApi):
             return self._mail(call, mailbox, parts[2:])
         finally:
             self.in_flight[mailbox.id] -= 1
+
+    async def _injected(self, call: Call, envelope: bool = False) -> web.Response | None:
+        """The first fault matching the call, answered. The POST /$batch itself only by a fault whose pattern names
+        $batch: Graph throttles any request over a limit (throttling.md; e.g. the global 130,000 requests per 10 s
+        per app, throttling-limits.md), the batch too, though the docs show 429s only inside batches."""
+        fault = next((f for f in self.faults if re.search(f.path, call.path) and f.method in ("", call.method)
+                      and (not envelope or "$batch" in f.path)), None)
+        if not fault:
+            return None
+        self.faults.remove(fault)
+        if fault.status == 0:
+            await asyncio.sleep(self.hang_seconds)
+            return error(504, "GatewayTimeout", "injected hang")
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+        code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
+        return error(fault.status, code, "injected fault", headers)
 
     def _denied(self, call: Call) -> web.Response | None:
         """A permission the app was not granted: 403 (microsoft-graph-docs-contrib concepts/resolve-auth-errors.md,
