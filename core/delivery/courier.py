@@ -2,7 +2,9 @@
 
 Before a post each mail it carries is marked (`posting_since`, lease extended) by an etag-checked write: a mail whose
 lease went to another instance fails that write and is not posted here. After the post every carried mail records
-the activity id and its final state. A crash between post and record leaves the mark: the mail is posted again,
+the activity id and its final state. A digest's marks, and then its outcomes, go to the store in one call each
+(`Store.update_mails`: two trips for the digest instead of two per mail); a mail that call did not write is written
+alone, the way a single mail is. A crash between post and record leaves the mark: the mail is posted again,
 flagged as a possible repeat, because the Bot Connector cannot be asked whether the first post arrived.
 """
 from __future__ import annotations

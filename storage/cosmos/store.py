@@ -235,8 +235,9 @@ class CosmosStore(CosmosMeta, CosmosTransfer):
 
     async def update_mails(self, mails: list[InboundMail]) -> list[InboundMail | Conflict | NotFound]:
         """One conditional replace per mail, at most BATCH_WRITES at a time: a transactional batch holds one logical
-        partition only, and each mail's partition is its address. Every replace is answered before this returns (a
-        caller that then writes a mail alone never races a replace still in flight)."""
+        partition only (https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch), and each mail's
+        partition is its address. Every replace is answered before this returns (a caller that then writes a mail
+        alone never races a replace still in flight)."""
         bound = asyncio.Semaphore(BATCH_WRITES)
 
         async def one(mail: InboundMail) -> InboundMail | Exception:
