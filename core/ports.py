@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.errors import Conflict, NotFound
 from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
 
 
@@ -94,6 +95,12 @@ class Store(Protocol):
 
     async def update_mail(self, mail: InboundMail) -> InboundMail:
         """Replace the mail if its etag still matches, else Conflict."""
+
+    async def update_mails(self, mails: list[InboundMail]) -> list[InboundMail | Conflict | NotFound]:
+        """update_mail for each of `mails` in one call (a digest's marks or outcomes): one outcome per mail, in order,
+        the mail as written or the Conflict / NotFound update_mail would have raised for it, so one stale mail never
+        fails its neighbours. StoreUnavailable is raised as by update_mail; then any of the mails may or may not have
+        been written."""
 
     async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
         """Newest first."""

@@ -2,7 +2,9 @@
 
 Before a post each mail it carries is marked (`posting_since`, lease extended) by an etag-checked write: a mail whose
 lease went to another instance fails that write and is not posted here. After the post every carried mail records
-the activity id and its final state. A crash between post and record leaves the mark: the mail is posted again,
+the activity id and its final state. A digest's marks, and then its outcomes, go to the store in one call each
+(`Store.update_mails`: two trips for the digest instead of two per mail); a mail that call did not write is written
+alone, the way a single mail is. A crash between post and record leaves the mark: the mail is posted again,
 flagged as a possible repeat, because the Bot Connector cannot be asked whether the first post arrived.
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Protocol
 
 from core import metrics as m
@@ -59,7 +61,7 @@ class Courier:
         correlation_id.set(batch[0].mail.key if len(batch) == 1 else f"digest:{batch[0].mail.key}")  # this task only
         card, carried = self._card(batch)
         leftover = batch[len(carried):]
-        marked = [d for d in await asyncio.gather(*(self._mark(d) for d in carried)) if d is not None]
+        marked = [d for d in await self._mark_all(carried) if d is not None]
         if not marked:
             return Sent(leftover)
         if len(marked) != len(carried):
@@ -85,7 +87,7 @@ class Courier:
         if digest:
             self.metrics.count(m.DIGESTS)
             await self.store.set_flag(DIGEST_FLAG + digest, ",".join(d.mail.key for d in marked))
-        await asyncio.gather(*(self._finish(d, activity_id, digest) for d in marked))
+        await self._finish_all(marked, activity_id, digest)
         return Sent(leftover, posted=True)
 
     def _card(self, batch: list[Delivery]) -> tuple[Card, list[Delivery]]:
@@ -94,14 +96,37 @@ class Courier:
         card, carried = self.cards.digest(batch)
         return card, batch[:max(carried, 1)]
 
-    async def _mark(self, delivery: Delivery) -> Delivery | None:
-        """Record the intent to post and extend the lease; None if the mail is no longer ours to post."""
+    async def _batch(self, wanted: list[InboundMail]) -> list[InboundMail | None]:
+        """A digest's writes in one store call; None for each mail that must go through the single-mail path (its
+        etag moved on, it is gone, or the store was briefly away and any of them may have been written)."""
+        try:
+            outcomes = await self.store.update_mails(wanted)
+        except StoreUnavailable:
+            return [None] * len(wanted)
+        return [outcome if isinstance(outcome, InboundMail) else None for outcome in outcomes]
+
+    async def _mark_all(self, carried: list[Delivery]) -> list[Delivery | None]:
+        if len(carried) == 1:
+            return [await self._mark(carried[0])]
+        now = self.clock()
+        written = await self._batch([self._marked(d.mail, now) for d in carried])
+        return list(await asyncio.gather(*(self._mark(d, mail) for d, mail in zip(carried, written))))
+
+    def _marked(self, mail: InboundMail, now: datetime) -> InboundMail:
+        return replace(mail, posting_since=mail.posting_since or now, lease_owner=self.owner,
+                       lease_until=now + self.lease)
+
+    async def _mark(self, delivery: Delivery, written: InboundMail | None = None) -> Delivery | None:
+        """Record the intent to post and extend the lease (unless `written` is the mail so marked, as stored); None if
+        the mail is no longer ours to post."""
+        if written is not None:
+            delivery.mail = written
+            return delivery
         now = self.clock()
         mail = delivery.mail
         for _ in range(2):
             try:
-                delivery.mail = await self.store.update_mail(replace(
-                    mail, posting_since=mail.posting_since or now, lease_owner=self.owner, lease_until=now + self.lease))
+                delivery.mail = await self.store.update_mail(self._marked(mail, now))
                 return delivery
             except (NotFound, StoreUnavailable):  # unavailable: not posted now; back once its lease ends
                 return None
@@ -114,13 +139,28 @@ class Courier:
                     return None
         return None
 
-    async def _finish(self, delivery: Delivery, activity_id: str, digest: str) -> None:
+    async def _finish_all(self, marked: list[Delivery], activity_id: str, digest: str) -> None:
+        """Every carried mail's outcome: a digest's in one store call, then one by one any that call did not write."""
+        written = [None] * len(marked)
+        if len(marked) > 1:
+            written = await self._batch([self._done(d, activity_id, digest) for d in marked])
+        await asyncio.gather(*(self._finish(d, activity_id, digest, mail) for d, mail in zip(marked, written)))
+
+    @staticmethod
+    def _done(delivery: Delivery, activity_id: str, digest: str) -> InboundMail:
         mail = delivery.mail
-        done = replace(mail, state=delivery.final, activity_id=activity_id, attempts=mail.attempts + 1,
+        return replace(mail, state=delivery.final, activity_id=activity_id, attempts=mail.attempts + 1,
                        posted_to=delivery.target.conversation_id if activity_id else "", next_attempt_at=None,
                        lease_owner="", lease_until=None, last_error="", posting_since=None, digest=digest)
+
+    async def _finish(self, delivery: Delivery, activity_id: str, digest: str,
+                      written: InboundMail | None = None) -> None:
+        """Record the outcome (unless `written` already holds it as stored), then count and settle the mail."""
+        mail = delivery.mail
         with correlated(mail.key):
-            if not await self._record(delivery, done):
+            if written is not None:
+                delivery.mail = written
+            elif not await self._record(delivery, self._done(delivery, activity_id, digest)):
                 return
             self.metrics.count({MailState.QUARANTINED: m.QUARANTINED, MailState.UNMAPPED: m.UNMAPPED,
                                 MailState.CONSUMED: m.CONSUMED}.get(delivery.final, m.FORWARDED))

@@ -5,7 +5,8 @@ import asyncio
 import logging
 from datetime import datetime
 
-from core.errors import AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, RootMailError
+from core.errors import (AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, RootMailError,
+                         StoreUnavailable)
 from core.model import AuditEvent, InboundMail, Mailbox, Page, RootAddress
 from storage.codec import when
 from storage.cosmos.calls import Docs, params
@@ -24,6 +25,7 @@ _DUE = ("SELECT TOP {limit} * FROM c WHERE c.type = 'mail' AND c.state IN ('rece
         "ORDER BY c.next_attempt_at")
 _URGENT = " AND c.severity IN ('critical', 'high')"
 _RANK = {"critical": 0, "high": 1, "low": 3}
+BATCH_WRITES = 16  # replaces of one update_mails in flight at once (as many as the burst keeps posts in flight)
 
 
 class CosmosStore(CosmosMeta, CosmosTransfer):
@@ -230,6 +232,24 @@ class CosmosStore(CosmosMeta, CosmosTransfer):
                 raise NotFound(f"no mail {mail.key}")
             raise Conflict(f"mail {mail.key} was changed by someone else")
         return mail_from_doc(replaced)
+
+    async def update_mails(self, mails: list[InboundMail]) -> list[InboundMail | Conflict | NotFound]:
+        """One conditional replace per mail, at most BATCH_WRITES at a time: a transactional batch holds one logical
+        partition only (https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch), and each mail's
+        partition is its address. Every replace is answered before this returns (a caller that then writes a mail
+        alone never races a replace still in flight)."""
+        bound = asyncio.Semaphore(BATCH_WRITES)
+
+        async def one(mail: InboundMail) -> InboundMail | Exception:
+            async with bound:
+                try:
+                    return await self.update_mail(mail)
+                except (Conflict, NotFound, StoreUnavailable) as error:
+                    return error
+        outcomes = await asyncio.gather(*(one(mail) for mail in mails))
+        if away := next((o for o in outcomes if isinstance(o, StoreUnavailable)), None):
+            raise away
+        return outcomes
 
     async def recent_mails(self, address: str, limit: int) -> list[InboundMail]:
         if limit <= 0:

@@ -9,7 +9,7 @@ import sqlite3
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable, TypeVar
 
 import aiosqlite
 
@@ -19,6 +19,8 @@ from storage.codec import address_from_dict, address_to_dict, audit_to_dict, dum
 from storage.sqlite.export import SqliteExport
 from storage.sqlite.mails import SqliteMails
 from storage.sqlite.meta import SqliteMeta
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailboxes (address TEXT PRIMARY KEY, strategy TEXT NOT NULL,
@@ -110,19 +112,26 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
 
     async def _transaction(self, *statements: tuple[str, tuple]) -> None:
         """The statements as one transaction in one trip to the connection's thread, instead of one trip each."""
-        connection = self._db._conn  # aiosqlite's own sqlite3 connection, used only on its thread (in run)
+        def run(connection: sqlite3.Connection) -> None:
+            for sql, args in statements:
+                connection.execute(sql, args)
+        await self._in_transaction(run)
 
-        def run() -> None:
+    async def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on aiosqlite's own sqlite3 connection, on its thread, inside one transaction: one trip there."""
+        connection = self._db._conn  # used only on the connection's thread (in run)
+
+        def run() -> T:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for sql, args in statements:
-                    connection.execute(sql, args)
+                result = work(connection)
                 connection.execute("COMMIT")
+                return result
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
         async with self._write:
-            await self._db._execute(run)  # aiosqlite (pinned) runs a function on its thread; its API has no other way
+            return await self._db._execute(run)  # aiosqlite (pinned) runs a function on its thread; no other way
 
     # --- mailbox pool -------------------------------------------------------------------
     async def save_mailbox(self, mailbox: Mailbox) -> None:

@@ -2,12 +2,16 @@
 CPU as a small statement (bench.store measures the store against a bare read and a bare write of the same rows)."""
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import replace
+
 import pytest
 
-from core.errors import AddressTaken
-from core.model import AuditEvent
+from core.errors import AddressTaken, Conflict, StoreUnavailable
+from core.model import AuditEvent, MailState
 from storage.sqlite import open_sqlite
-from tests.contract.conftest import T0, address, mail
+from tests.contract.conftest import T0, address, mail, minutes
+from tests.contract.test_mail_secrets import protected
 
 
 def trips(store) -> list:
@@ -59,3 +63,69 @@ async def test_a_refused_address_leaves_neither_row_nor_audit_event(sqlite):
     assert (await sqlite.get_address("aws+billing@example.com")).account_name == "Billing Prod"
     assert await sqlite.get_by_request_id("req-2") is None
     await sqlite.create_address(address("aws+next@example.com", request_id="req-2"))  # no transaction left open
+
+
+async def test_a_batch_of_mail_writes_is_one_trip_to_the_sqlite_thread(sqlite):
+    for i in range(20):
+        await sqlite.record_mail(mail(f"m-{i}"))
+    claimed = await sqlite.claim_due_mails(T0, "app-1", T0 + minutes(1), 20)
+    stale = replace(claimed[5], etag="99")
+    made = trips(sqlite)
+
+    outcomes = await sqlite.update_mails([replace(m, state=MailState.FORWARDED) for m in claimed[:5]]
+                                         + [stale] + [replace(m, state=MailState.FORWARDED) for m in claimed[6:]])
+
+    assert len(made) == 1  # the conflict's look-up included
+    assert isinstance(outcomes[5], Conflict) and len([o for o in outcomes if getattr(o, "state", None) is MailState.FORWARDED]) == 19
+
+
+async def test_a_batch_on_a_closed_store_is_unavailable(tmp_path):
+    async with open_sqlite(tmp_path / "closed.db") as store:
+        await store.record_mail(mail("m-1"))
+        [claimed] = await store.claim_due_mails(T0, "app-1", T0 + minutes(1), 1)
+    with pytest.raises(StoreUnavailable, match="could not write 1 mails"):
+        await store.update_mails([replace(claimed, state=MailState.FORWARDED)])
+
+
+async def test_a_failed_batch_writes_none_of_its_mails(sqlite):
+    for key in ("m-1", "m-2"):
+        await sqlite.record_mail(mail(key))
+    first, second = await sqlite.claim_due_mails(T0, "app-1", T0 + minutes(1), 2)
+    original = sqlite._db._conn.execute
+    failing = [replace(first, state=MailState.FORWARDED), replace(second, state=MailState.FORWARDED)]
+
+    class Full:  # the disk fills up at the second write: SQLite answers SQLITE_FULL
+        def __init__(self, connection):
+            self.connection, self.writes = connection, 0
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+        def execute(self, sql, *args):
+            if sql.startswith("UPDATE mails"):
+                self.writes += 1
+                if self.writes == 2:
+                    raise sqlite3.OperationalError("database or disk is full")
+            return original(sql, *args)
+    sqlite._db._connection = Full(sqlite._db._connection)
+    try:
+        with pytest.raises(StoreUnavailable, match="disk is full"):
+            await sqlite.update_mails(failing)
+    finally:
+        sqlite._db._connection = sqlite._db._connection.connection
+    assert [m.state for m in (await sqlite.get_mail("m-1"), await sqlite.get_mail("m-2"))] == [MailState.RECEIVED] * 2
+    assert [o.state for o in await sqlite.update_mails(failing)] == [MailState.FORWARDED] * 2  # no transaction left
+
+
+async def test_a_secret_wiped_in_a_batch_leaves_no_copy_in_the_database_files(tmp_path):
+    async with open_sqlite(tmp_path / "wipe.db") as store:
+        await store.record_mail(protected("k1", 5))
+        await store.record_mail(mail("k2"))
+        due, other = await store.get_mail("k1"), await store.get_mail("k2")
+        blob = due.secret.encode()
+
+        await store.update_mails([replace(due, secret=""), replace(other, state=MailState.FORWARDED)])
+
+        files = sorted(tmp_path.glob("wipe.db*"))
+        assert [f.name for f in files if f.name.endswith(("-wal", ".db"))]
+        assert all(blob not in f.read_bytes() for f in files), [f.name for f in files if blob in f.read_bytes()]
