@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import re
 import time
 from dataclasses import dataclass, field

@@ -14,7 +14,6 @@ from mail.graph.client import open_graph_client
 from mail.graph.delta import FILTERED_CAP, LINK_FLAG, DeltaRunner
 from mail.graph.ingest import GraphIngest
 from mail.graph.inventory import Inventory
-from mail.graph.mover import Mover
 from storage.sqlite import open_sqlite
 from tests.fakes.graph.harness import AWS_HEADERS, PLUS_BOX, fake_graph, mail_api  # noqa: F401  (fixture)
 from tests.fakes.graph.mailapi import FILTERED_DELTA_CAP
