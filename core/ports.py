@@ -138,6 +138,20 @@ class Store(Protocol):
     async def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if `owner` still holds it; a lease held by someone else is left alone."""
 
+    # --- batches: what the Graph path does per notification or per move, in one go -----------------
+    async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
+        """Set the flags (as set_flag) and persist the mails (as record_mail), together; for each mail in order,
+        True if it was new. SQLite: one transaction, all or nothing. Cosmos DB: the flags first, then the mails;
+        every item is tried, and if any failed StoreUnavailable is raised once all were tried (what was written
+        stays: recording again is harmless, a known key is only reported as not new)."""
+
+    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
+        """The known mails among the keys, by key; unknown keys are left out."""
+
+    async def delete_flags(self, names: list[str]) -> None:
+        """Delete the flags (as delete_flag; unknown names are fine). Every name is tried; StoreUnavailable if any
+        could not be deleted, once the others were."""
+
 
 class Clock(Protocol):
     def __call__(self) -> datetime:

@@ -180,9 +180,9 @@ class GraphMailSource:
         except MailSourceUnavailable:
             self.request_delta(mailbox)  # the delta will find them
             raise
-        for message_id, message in found.items():
-            if message is not None:  # None: moved or deleted since; nothing to forward
-                await self.ingest.handle(mailbox, message)
+        # None: moved or deleted since; nothing to forward. The rest are recorded together, in one store call
+        await self.ingest.handle_many(mailbox, [message for message in found.values() if message is not None])
+        for message_id in found:
             self._recent[(mailbox, message_id)] = None
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)

@@ -8,6 +8,7 @@ from datetime import datetime
 from core.errors import AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, RootMailError
 from core.model import AuditEvent, InboundMail, Mailbox, Page, RootAddress
 from storage.codec import when
+from storage.cosmos.batches import CosmosBatches
 from storage.cosmos.calls import Docs, params
 from storage.cosmos.docs import (address_doc, address_from_doc, address_key, created_event_field, decode_token,
                                  encode_token, escape, kept_created_event, mail_doc, mail_from_doc, mail_pk)
@@ -26,7 +27,7 @@ _URGENT = " AND c.severity IN ('critical', 'high')"
 _RANK = {"critical": 0, "high": 1, "low": 3}
 
 
-class CosmosStore(CosmosMeta, CosmosTransfer):
+class CosmosStore(CosmosMeta, CosmosTransfer, CosmosBatches):
     def __init__(self, addresses: Docs, pool: Docs, mails: Docs, meta: Docs, claim_grace: float):
         self._addresses, self._mails, self._meta, self._pool_docs = addresses, mails, meta, pool
         self._pool = AliasPool(pool, addresses)

@@ -16,6 +16,7 @@ import aiosqlite
 from core.errors import AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, StoreUnavailable
 from core.model import AuditEvent, Mailbox, Page, RootAddress, Strategy
 from storage.codec import address_from_dict, address_to_dict, audit_to_dict, dumps
+from storage.sqlite.batches import SqliteBatches
 from storage.sqlite.export import SqliteExport
 from storage.sqlite.mails import SqliteMails
 from storage.sqlite.meta import SqliteMeta
@@ -75,7 +76,7 @@ async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
         await db.close()
 
 
-class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
+class SqliteStore(SqliteMails, SqliteMeta, SqliteExport, SqliteBatches):
     def __init__(self, db: aiosqlite.Connection):
         self._db = db
         self._write = asyncio.Lock()  # one connection: multi-statement transactions must not interleave
@@ -108,21 +109,22 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
         async with self._write:
             return await self._one(sql, *args)
 
-    async def _transaction(self, *statements: tuple[str, tuple]) -> None:
-        """The statements as one transaction in one trip to the connection's thread, instead of one trip each."""
+    async def _transaction(self, *statements: tuple[str, tuple]) -> list[int]:
+        """The statements as one transaction in one trip to the connection's thread, instead of one trip each;
+        the rows each statement changed."""
         connection = self._db._conn  # aiosqlite's own sqlite3 connection, used only on its thread (in run)
 
-        def run() -> None:
+        def run() -> list[int]:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for sql, args in statements:
-                    connection.execute(sql, args)
+                changed = [connection.execute(sql, args).rowcount for sql, args in statements]
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
+            return changed
         async with self._write:
-            await self._db._execute(run)  # aiosqlite (pinned) runs a function on its thread; its API has no other way
+            return await self._db._execute(run)  # aiosqlite (pinned) runs a function on its thread; no other way
 
     # --- mailbox pool -------------------------------------------------------------------
     async def save_mailbox(self, mailbox: Mailbox) -> None:

@@ -1,0 +1,59 @@
+"""CosmosStore's batches for the Graph path. Cosmos DB has no transaction across partitions (a flag and a mail live
+in different containers), so a batch is its per-document operations, a few in flight at a time, every one tried."""
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable, TypeVar
+
+from core.errors import StoreUnavailable
+from core.model import InboundMail
+from storage.cosmos.calls import Docs, params
+from storage.cosmos.docs import escape, flag_doc, flag_key, mail_doc, mail_from_doc
+
+T = TypeVar("T")
+WRITERS = 8  # documents in flight per batch: a notification's handful at once, a large batch without a burst of 429s
+CHUNK = 100  # keys per query: the query text and its parameters stay small
+
+
+async def _every(items: list, call: Callable[..., Awaitable[T]]) -> list[T]:
+    """`call` on every item, WRITERS at a time; if any failed, the first failure is raised once all were tried, so
+    one failing document never keeps the others from being written."""
+    gate = asyncio.Semaphore(WRITERS)
+
+    async def one(item) -> T:
+        async with gate:
+            return await call(item)
+    results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        error = failed[0]
+        if isinstance(error, StoreUnavailable):
+            raise StoreUnavailable(f"{len(failed)} of {len(items)} documents failed; the first: {error}",
+                                   error.kind) from error
+        raise error
+    return results
+
+
+class CosmosBatches:
+    """Mixed into CosmosStore; uses its mails and meta containers."""
+
+    _mails: Docs
+    _meta: Docs
+
+    async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
+        # the notes first, as GraphIngest wrote them one by one before: a record is never without its note
+        await _every([flag_doc(name, value) for name, value in (flags or {}).items()], self._meta.upsert)
+        created = await _every([mail_doc(mail) for mail in mails], self._mails.create)
+        return [doc is not None for doc in created]
+
+    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
+        ids = list(dict.fromkeys(escape(key) for key in keys))
+        found: dict[str, InboundMail] = {}
+        for start in range(0, len(ids), CHUNK):
+            docs = await self._mails.query("SELECT * FROM c WHERE c.type = 'mail' AND ARRAY_CONTAINS(@ids, c.id)",
+                                           params(ids=ids[start:start + CHUNK]))
+            found.update((mail.key, mail) for mail in map(mail_from_doc, docs))
+        return found
+
+    async def delete_flags(self, names: list[str]) -> None:
+        await _every([flag_key(name) for name in dict.fromkeys(names)], lambda key: self._meta.delete(key, key))

@@ -1,0 +1,51 @@
+"""SqliteStore's batches for the Graph path: a notification's notes and mails, and its moved notes, in one trip each."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from typing import Iterator
+
+from core.errors import StoreUnavailable
+from core.model import InboundMail
+
+_SET_FLAG = "INSERT OR REPLACE INTO flags VALUES (?, ?)"
+_RECORD = "INSERT OR IGNORE INTO mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """A closed connection (ValueError) or a failing file is the store being unavailable; the batch's one
+    transaction was rolled back, so nothing of it was written."""
+    try:
+        yield
+    except (sqlite3.Error, ValueError) as error:
+        raise StoreUnavailable(f"SQLite store failed while {action}: {type(error).__name__}") from error
+
+
+class SqliteBatches:
+    """Mixed into SqliteStore, which gives _transaction, _all, _mail_row and _mail. Each method is one trip to
+    aiosqlite's thread (about as much CPU as a small statement) and one transaction, whatever the batch's size."""
+
+    async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
+        statements = [(_SET_FLAG, (name, value)) for name, value in (flags or {}).items()]
+        statements += [(_RECORD, self._mail_row(mail)) for mail in mails]
+        if not statements:
+            return []
+        with _translated("recording mails"):
+            changed = await self._transaction(*statements)
+        return [n == 1 for n in changed[len(statements) - len(mails):]]
+
+    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
+        if not keys:
+            return {}
+        with _translated("reading mails"):
+            rows = await self._all("SELECT body, version FROM mails WHERE key IN (SELECT value FROM json_each(?))",
+                                   json.dumps(list(dict.fromkeys(keys))))
+        found = (self._mail(r) for r in rows)
+        return {mail.key: mail for mail in found}
+
+    async def delete_flags(self, names: list[str]) -> None:
+        if names:
+            with _translated("deleting flags"):
+                await self._transaction(*(("DELETE FROM flags WHERE name = ?", (name,)) for name in names))
