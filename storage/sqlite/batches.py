@@ -15,10 +15,13 @@ _RECORD = "INSERT OR IGNORE INTO mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
 
 @contextmanager
 def _translated(action: str) -> Iterator[None]:
-    """A closed connection (ValueError) or a failing file is the store being unavailable; the batch's one
-    transaction was rolled back, so nothing of it was written."""
+    """A closed connection (ValueError) or a failing file is the store being unavailable; a row the schema refuses
+    (IntegrityError) is a caller's bug and stays itself. Either way the batch's one transaction was rolled back:
+    nothing of it was written."""
     try:
         yield
+    except sqlite3.IntegrityError:
+        raise
     except (sqlite3.Error, ValueError) as error:
         raise StoreUnavailable(f"SQLite store failed while {action}: {type(error).__name__}") from error
 

@@ -2,9 +2,11 @@
 CPU as a small statement (bench.store measures the store against a bare read and a bare write of the same rows)."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
-from core.errors import AddressTaken
+from core.errors import AddressTaken, StoreUnavailable
 from core.model import AuditEvent
 from storage.sqlite import open_sqlite
 from tests.contract.conftest import T0, address, mail
@@ -59,3 +61,36 @@ async def test_a_refused_address_leaves_neither_row_nor_audit_event(sqlite):
     assert (await sqlite.get_address("aws+billing@example.com")).account_name == "Billing Prod"
     assert await sqlite.get_by_request_id("req-2") is None
     await sqlite.create_address(address("aws+next@example.com", request_id="req-2"))  # no transaction left open
+
+
+async def test_a_fetchs_notes_and_mails_are_one_trip_its_reads_one_and_its_moved_notes_one(sqlite):
+    made = trips(sqlite)
+
+    new = await sqlite.record_mails([mail("m-1"), mail("m-2"), mail("m-3"), mail("m-1")],
+                                    {f"graph-move:mb:{n}": "note" for n in range(3)})
+    assert new == [True, True, True, False] and len(made) == 1
+    assert len(await sqlite.get_mails(["m-1", "m-2", "m-3", "m-unknown"])) == 3 and len(made) == 2
+    await sqlite.delete_flags([f"graph-move:mb:{n}" for n in range(3)])
+    assert len(made) == 3 and await sqlite.flags_with_prefix("graph-move:", 10) == []
+    await sqlite.record_mails([])
+    await sqlite.get_mails([])
+    await sqlite.delete_flags([])
+    assert len(made) == 4  # the flags_with_prefix above; empty batches make no trip
+
+
+async def test_a_batch_is_all_or_nothing(sqlite):
+    broken = {"graph-move:mb:1": "note", "graph-move:mb:2": None}  # the second refused by the schema (NOT NULL)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await sqlite.record_mails([mail("m-1"), mail("m-3")], broken)
+    assert await sqlite.get_mails(["m-1", "m-3"]) == {} and await sqlite.get_flag("graph-move:mb:1") is None
+    assert await sqlite.record_mails([mail("m-1")]) == [True]  # no transaction left open
+
+
+async def test_batches_on_a_closed_store_are_store_unavailable(tmp_path):
+    async with open_sqlite(tmp_path / "closed.db") as store:
+        pass
+    for call in (lambda: store.record_mails([mail("m-1")], {"graph-move:mb:1": "note"}),
+                 lambda: store.get_mails(["m-1"]), lambda: store.delete_flags(["graph-move:mb:1"])):
+        with pytest.raises(StoreUnavailable, match="SQLite store failed while"):
+            await call()
