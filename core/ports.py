@@ -152,6 +152,10 @@ class Store(Protocol):
         """Delete the flags (as delete_flag; unknown names are fine). Every name is tried; StoreUnavailable if any
         could not be deleted, once the others were."""
 
+    async def get_addresses(self, addresses: list[str]) -> dict[str, RootAddress]:
+        """The known addresses among these (as get_address, case-insensitive), by their lower-case form; unknown
+        ones are left out."""
+
 
 class Clock(Protocol):
     def __call__(self) -> datetime:

@@ -64,8 +64,11 @@ class GraphIngest:
             if junk:
                 logger.warning("AWS mail found in Junk Email; forwarding it (an Exchange Online allow rule for AWS's "
                                "sender domains keeps it out of Junk Email)", extra={"mailbox": mailbox})
-            recipients, mapped = await self.resolve(mailbox, recipient_candidates(message))
-            taken.append((at, message, parsed, recipients, mapped))
+            taken.append((at, message, parsed, recipient_candidates(message), False))
+        # the candidates of every message looked up in one store call, then each message resolved from them
+        known = set(await self.store.get_addresses([c for *_, candidates, _ in taken for c in candidates]))
+        taken = [(at, message, parsed, *self._resolved(mailbox, candidates, known))
+                 for at, message, parsed, candidates, _ in taken]
         results: list[Handled | None] = [None] * len(messages)
         if not taken:
             return results
@@ -96,9 +99,11 @@ class GraphIngest:
     async def resolve(self, mailbox: str, candidates: list[str]) -> tuple[list[str], bool]:
         """RootMail addresses among the candidates; failing that, the first address of a RootMail mailbox (an alias
         not handed out yet), failing that the mailbox itself: the mail is recorded and reaches the admins."""
+        return self._resolved(mailbox, candidates, set(await self.store.get_addresses(candidates)))
+
+    def _resolved(self, mailbox: str, candidates: list[str], known: set[str]) -> tuple[list[str], bool]:
         candidates = list(dict.fromkeys(normalize_address(c) for c in candidates))
-        known = [c for c in candidates if await self.store.get_address(c) is not None]
-        if known:
-            return known, True
+        if found := [c for c in candidates if c in known]:
+            return found, True
         ours = [c for c in candidates if self.inventory.mailbox_of(c)]
         return ([ours[0]] if ours else [normalize_address(mailbox)]), False

@@ -6,9 +6,9 @@ import asyncio
 from typing import Awaitable, Callable, TypeVar
 
 from core.errors import StoreUnavailable
-from core.model import InboundMail
+from core.model import InboundMail, RootAddress
 from storage.cosmos.calls import Docs, params
-from storage.cosmos.docs import escape, flag_doc, flag_key, mail_doc, mail_from_doc
+from storage.cosmos.docs import address_from_doc, escape, flag_doc, flag_key, mail_doc, mail_from_doc
 
 T = TypeVar("T")
 WRITERS = 8  # documents in flight per batch: a notification's handful at once, a large batch without a burst of 429s
@@ -39,6 +39,7 @@ class CosmosBatches:
 
     _mails: Docs
     _meta: Docs
+    _address_doc: Callable[[str], Awaitable[dict | None]]
 
     async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
         # the notes first, as GraphIngest wrote them one by one before: a record is never without its note
@@ -57,3 +58,9 @@ class CosmosBatches:
 
     async def delete_flags(self, names: list[str]) -> None:
         await _every([flag_key(name) for name in dict.fromkeys(names)], lambda key: self._meta.delete(key, key))
+
+    async def get_addresses(self, addresses: list[str]) -> dict[str, RootAddress]:
+        # a point read each (1 RU whatever the registry's size), a few in flight: cheaper than a query on the ids
+        keys = list(dict.fromkeys(a.strip().lower() for a in addresses))
+        docs = await _every(keys, self._address_doc)
+        return {key: address_from_doc(doc) for key, doc in zip(keys, docs) if doc is not None}

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from core.errors import StoreUnavailable
-from core.model import InboundMail
+from core.model import InboundMail, RootAddress
+from storage.codec import address_from_dict
 
 _SET_FLAG = "INSERT OR REPLACE INTO flags VALUES (?, ?)"
 _RECORD = "INSERT OR IGNORE INTO mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
@@ -52,3 +53,12 @@ class SqliteBatches:
         if names:
             with _translated("deleting flags"):
                 await self._transaction(*(("DELETE FROM flags WHERE name = ?", (name,)) for name in names))
+
+    async def get_addresses(self, addresses: list[str]) -> dict[str, RootAddress]:
+        if not addresses:
+            return {}
+        keys = list(dict.fromkeys(a.strip().lower() for a in addresses))
+        with _translated("reading addresses"):
+            rows = await self._all("SELECT address, body, version FROM addresses "
+                                   "WHERE address IN (SELECT value FROM json_each(?))", json.dumps(keys))
+        return {r["address"]: address_from_dict(json.loads(r["body"]), str(r["version"])) for r in rows}

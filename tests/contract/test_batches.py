@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.model import MailState
-from tests.contract.conftest import mail
+from tests.contract.conftest import address, mail
 
 
 async def test_a_batch_sets_its_flags_and_records_its_mails_reporting_which_were_new(store):
@@ -63,3 +63,15 @@ async def test_flags_are_deleted_together_unknown_names_and_other_flags_untouche
     await store.delete_flags(["graph-move:mb:1", "graph-move:mb:3", "graph-move:mb:unknown", "graph-move:mb:1"])
 
     assert await store.flags_with_prefix("graph-move:", 10) == [("graph-move:mb:2", "note")]
+
+
+async def test_addresses_are_read_together_by_their_lower_case_form_leaving_out_unknown_ones(store):
+    await store.create_address(address("aws+billing@example.com"))
+    await store.create_address(address("aws+logs@example.com", account_name="Logs"))
+
+    found = await store.get_addresses([" AWS+Billing@example.com", "aws+logs@example.com", "ceo@example.com",
+                                       "aws+billing@example.com"])
+
+    assert found == {"aws+billing@example.com": await store.get_address("aws+billing@example.com"),
+                     "aws+logs@example.com": await store.get_address("aws+logs@example.com")}
+    assert await store.get_addresses([]) == {} and await store.get_addresses(["ceo@example.com"]) == {}

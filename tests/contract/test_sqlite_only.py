@@ -63,7 +63,7 @@ async def test_a_refused_address_leaves_neither_row_nor_audit_event(sqlite):
     await sqlite.create_address(address("aws+next@example.com", request_id="req-2"))  # no transaction left open
 
 
-async def test_a_fetchs_notes_and_mails_are_one_trip_its_reads_one_and_its_moved_notes_one(sqlite):
+async def test_a_fetchs_lookups_notes_and_mails_reads_and_moved_notes_are_one_trip_each(sqlite):
     made = trips(sqlite)
 
     new = await sqlite.record_mails([mail("m-1"), mail("m-2"), mail("m-3"), mail("m-1")],
@@ -71,11 +71,13 @@ async def test_a_fetchs_notes_and_mails_are_one_trip_its_reads_one_and_its_moved
     assert new == [True, True, True, False] and len(made) == 1
     assert len(await sqlite.get_mails(["m-1", "m-2", "m-3", "m-unknown"])) == 3 and len(made) == 2
     await sqlite.delete_flags([f"graph-move:mb:{n}" for n in range(3)])
-    assert len(made) == 3 and await sqlite.flags_with_prefix("graph-move:", 10) == []
+    assert len(made) == 3 and await sqlite.flags_with_prefix("graph-move:", 10) == []  # a fourth trip
+    assert await sqlite.get_addresses(["aws+billing@example.com", "ceo@example.com"]) == {} and len(made) == 5
     await sqlite.record_mails([])
     await sqlite.get_mails([])
     await sqlite.delete_flags([])
-    assert len(made) == 4  # the flags_with_prefix above; empty batches make no trip
+    await sqlite.get_addresses([])
+    assert len(made) == 5  # empty batches make no trip
 
 
 async def test_a_batch_is_all_or_nothing(sqlite):
