@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
+from core.model import AuditEvent, InboundMail, Mailbox, MailState, Owner, Page, RootAddress
 
 
 class Store(Protocol):
@@ -145,8 +145,9 @@ class Store(Protocol):
         every item is tried, and if any failed StoreUnavailable is raised once all were tried (what was written
         stays: recording again is harmless, a known key is only reported as not new)."""
 
-    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
-        """The known mails among the keys, by key; unknown keys are left out."""
+    async def mail_states(self, keys: list[str]) -> dict[str, MailState]:
+        """The state of each known mail among the keys, by key; unknown keys are left out. Only the state is read:
+        the mover asks after every waiting mail each round, and decoding whole records cost more than the rest."""
 
     async def delete_flags(self, names: list[str]) -> None:
         """Delete the flags (as delete_flag; unknown names are fine). Every name is tried; StoreUnavailable if any

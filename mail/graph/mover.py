@@ -81,7 +81,7 @@ class Mover:
         states = {key: self._final[key] for key in keys if key in self._final}
         unknown = [key for key in keys if key not in states]
         if unknown:
-            states.update((key, mail.state) for key, mail in (await self.store.get_mails(unknown)).items())
+            states.update(await self.store.mail_states(unknown))
         return states
 
     @staticmethod

@@ -6,9 +6,9 @@ import asyncio
 from typing import Awaitable, Callable, TypeVar
 
 from core.errors import StoreUnavailable
-from core.model import InboundMail, RootAddress
+from core.model import InboundMail, MailState, RootAddress
 from storage.cosmos.calls import Docs, params
-from storage.cosmos.docs import address_from_doc, escape, flag_doc, flag_key, mail_doc, mail_from_doc
+from storage.cosmos.docs import address_from_doc, escape, flag_doc, flag_key, mail_doc
 
 T = TypeVar("T")
 WRITERS = 8  # documents in flight per batch: a notification's handful at once, a large batch without a burst of 429s
@@ -47,13 +47,13 @@ class CosmosBatches:
         created = await _every([mail_doc(mail) for mail in mails], self._mails.create)
         return [doc is not None for doc in created]
 
-    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
-        ids = list(dict.fromkeys(escape(key) for key in keys))
-        found: dict[str, InboundMail] = {}
+    async def mail_states(self, keys: list[str]) -> dict[str, MailState]:
+        by_id = {escape(key): key for key in keys}
+        ids, found = list(by_id), {}
         for start in range(0, len(ids), CHUNK):
-            docs = await self._mails.query("SELECT * FROM c WHERE c.type = 'mail' AND ARRAY_CONTAINS(@ids, c.id)",
-                                           params(ids=ids[start:start + CHUNK]))
-            found.update((mail.key, mail) for mail in map(mail_from_doc, docs))
+            rows = await self._mails.query("SELECT c.id, c.state FROM c WHERE c.type = 'mail' "
+                                           "AND ARRAY_CONTAINS(@ids, c.id)", params(ids=ids[start:start + CHUNK]))
+            found.update((by_id[row["id"]], MailState(row["state"])) for row in rows)
         return found
 
     async def delete_flags(self, names: list[str]) -> None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from core.errors import StoreUnavailable
-from core.model import InboundMail, RootAddress
+from core.model import InboundMail, MailState, RootAddress
 from storage.codec import address_from_dict
 
 _SET_FLAG = "INSERT OR REPLACE INTO flags VALUES (?, ?)"
@@ -28,7 +28,7 @@ def _translated(action: str) -> Iterator[None]:
 
 
 class SqliteBatches:
-    """Mixed into SqliteStore, which gives _transaction, _all, _mail_row and _mail. Each method is one trip to
+    """Mixed into SqliteStore, which gives _transaction, _all and _mail_row. Each method is one trip to
     aiosqlite's thread (about as much CPU as a small statement) and one transaction, whatever the batch's size."""
 
     async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
@@ -40,14 +40,13 @@ class SqliteBatches:
             changed = await self._transaction(*statements)
         return [n == 1 for n in changed[len(statements) - len(mails):]]
 
-    async def get_mails(self, keys: list[str]) -> dict[str, InboundMail]:
+    async def mail_states(self, keys: list[str]) -> dict[str, MailState]:
         if not keys:
             return {}
-        with _translated("reading mails"):
-            rows = await self._all("SELECT body, version FROM mails WHERE key IN (SELECT value FROM json_each(?))",
+        with _translated("reading mail states"):
+            rows = await self._all("SELECT key, state FROM mails WHERE key IN (SELECT value FROM json_each(?))",
                                    json.dumps(list(dict.fromkeys(keys))))
-        found = (self._mail(r) for r in rows)
-        return {mail.key: mail for mail in found}
+        return {r["key"]: MailState(r["state"]) for r in rows}
 
     async def delete_flags(self, names: list[str]) -> None:
         if names:

@@ -196,7 +196,7 @@ async def test_one_failing_document_in_a_batch_does_not_keep_the_others_from_bei
         with pytest.raises(StoreUnavailable, match="1 of 3 documents failed; the first: Cosmos DB answered 503") as e:
             await store.record_mails([mail("k1"), mail("k-poison"), mail("k3")], {"graph-move:mb:1": "note"})
         assert e.value.kind == "unreachable"
-        assert sorted(await store.get_mails(["k1", "k-poison", "k3"])) == ["k1", "k3"]
+        assert sorted(await store.mail_states(["k1", "k-poison", "k3"])) == ["k1", "k3"]
         assert await store.get_flag("graph-move:mb:1") == "note"
         assert await store.record_mails([mail("k1"), mail("k3")]) == [False, False]  # again: harmless
 
@@ -213,5 +213,5 @@ async def test_a_failing_flag_stops_a_batch_before_its_mails(cosmos_server):
         refusing(store._meta, "upsert", "poison")
         with pytest.raises(StoreUnavailable, match="1 of 2 documents failed"):
             await store.record_mails([mail("k1")], {"graph-move:mb:poison": "note", "graph-move:mb:2": "note"})
-        assert await store.get_mails(["k1"]) == {}
+        assert await store.mail_states(["k1"]) == {}
         assert await store.get_flag("graph-move:mb:2") == "note"
