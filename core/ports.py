@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.errors import Conflict, NotFound
-from core.model import AuditEvent, InboundMail, Mailbox, Owner, Page, RootAddress
+from core.model import AuditEvent, InboundMail, Mailbox, MailState, Owner, Page, RootAddress
 
 
 class Store(Protocol):
@@ -144,6 +144,25 @@ class Store(Protocol):
 
     async def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if `owner` still holds it; a lease held by someone else is left alone."""
+
+    # --- batches: what the Graph path does per notification or per move, in one go -----------------
+    async def record_mails(self, mails: list[InboundMail], flags: dict[str, str] | None = None) -> list[bool]:
+        """Set the flags (as set_flag) and persist the mails (as record_mail), together; for each mail in order,
+        True if it was new. SQLite: one transaction, all or nothing. Cosmos DB: the flags first, then the mails;
+        every item is tried, and if any failed StoreUnavailable is raised once all were tried (what was written
+        stays: recording again is harmless, a known key is only reported as not new)."""
+
+    async def mail_states(self, keys: list[str]) -> dict[str, MailState]:
+        """The state of each known mail among the keys, by key; unknown keys are left out. Only the state is read:
+        the mover asks after every waiting mail each round, and decoding whole records cost more than the rest."""
+
+    async def delete_flags(self, names: list[str]) -> None:
+        """Delete the flags (as delete_flag; unknown names are fine). Every name is tried; StoreUnavailable if any
+        could not be deleted, once the others were."""
+
+    async def get_addresses(self, addresses: list[str]) -> dict[str, RootAddress]:
+        """The known addresses among these (as get_address, case-insensitive), by their lower-case form; unknown
+        ones are left out."""
 
 
 class Clock(Protocol):

@@ -51,29 +51,64 @@ async def ingest(store: Store, clock: Clock, mail: ParsedMail, recipients: list[
     the first: ignored. When they differ it is not: a forged mail sent first with the Message-ID of the real one would
     otherwise make RootMail drop the real one. Such a mail is recorded under a key of its own (duplicate_of names the
     first), audited and posted like any mail, its card saying so."""
-    now = clock()
-    inspector = inspector or Inspector()
+    prepared = _prepare(inspector or Inspector(), mail, recipients, clock())
+    return await _settle(store, prepared, [await store.record_mail(r) for r in prepared.records])
+
+
+async def ingest_many(store: Store, clock: Clock, mails: list[tuple[ParsedMail, list[str]]],
+                      inspector: Inspector | None = None, flags: dict[str, str] | None = None) -> list[list[InboundMail]]:
+    """`ingest` for several mails at once, with `flags` (the source's notes about them) written together with their
+    records in one store call (Store.record_mails); the new records of each mail, in order. Only a known Message-ID
+    costs further calls, as in `ingest`."""
+    now, inspector = clock(), inspector or Inspector()
+    prepared = [_prepare(inspector, mail, recipients, now) for mail, recipients in mails]
+    recorded = await store.record_mails([r for p in prepared for r in p.records], flags)
+    new, at = [], 0
+    for p in prepared:
+        new.append(await _settle(store, p, recorded[at:at + len(p.records)]))
+        at += len(p.records)
+    return new
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    inspector: Inspector
+    inspection: Inspection
+    mail: ParsedMail
+    shown: "_Shown"
+    now: datetime
+    records: tuple[InboundMail, ...]  # one per distinct recipient
+
+
+def _prepare(inspector: Inspector, mail: ParsedMail, recipients: list[str], now: datetime) -> _Prepared:
     inspection = _inspect(inspector, mail)
     shown = _Shown(redact(mail.subject[:1000]), safe_preview(mail.text), safe_preview(mail.text, TEXT_CHARS),
                    fingerprint(mail, inspection))
+    addresses = dict.fromkeys(normalize_address(r) for r in recipients if r.strip())
+    records = tuple(_record(inspector, inspection, mail, shown, dedupe_key(mail.message_id, a), a, now)
+                    for a in addresses)
+    return _Prepared(inspector, inspection, mail, shown, now, records)
+
+
+async def _settle(store: Store, p: _Prepared, recorded: list[bool]) -> list[InboundMail]:
+    """The new records; a record whose key was known is the same mail again (ignored) or a variant (recorded)."""
     new: list[InboundMail] = []
-    for address in dict.fromkeys(normalize_address(r) for r in recipients if r.strip()):
-        key = dedupe_key(mail.message_id, address)
-        record = _record(inspector, inspection, mail, shown, key, address, now)
-        if await store.record_mail(record):
+    for record, was_new in zip(p.records, recorded):
+        if was_new:
             new.append(record)
             continue
-        earlier = await store.get_mail(key)
+        earlier = await store.get_mail(record.key)
         if earlier is None or not _differs(earlier, record):
-            logger.info("duplicate mail ignored", extra={"mail_key": key})
+            logger.info("duplicate mail ignored", extra={"mail_key": record.key})
             continue
-        variant = _record(inspector, inspection, mail, shown, dedupe_key(f"{mail.message_id}#{shown.fingerprint}",
-                                                                          address), address, now, duplicate_of=key)
+        address, mail, key = record.address, p.mail, record.key
+        variant = _record(p.inspector, p.inspection, mail, p.shown, dedupe_key(
+            f"{mail.message_id}#{p.shown.fingerprint}", address), address, p.now, duplicate_of=key)
         if not await store.record_mail(variant):
             logger.info("duplicate mail ignored", extra={"mail_key": variant.key})
             continue
         new.append(variant)
-        await store.append_audit(AuditEvent(now, "rootmail", "duplicate-message-id", address, {
+        await store.append_audit(AuditEvent(p.now, "rootmail", "duplicate-message-id", address, {
             "mail": variant.key, "first": key, "verdict": variant.verdict, "first_verdict": earlier.verdict,
             "sender": mail.sender[:200], "first_sender": earlier.sender[:200]}))
         logger.warning("a mail reused a known Message-ID with another sender verdict or content; recorded and reported",

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from core.intake.ingest import dedupe_key, ingest
+from core.intake.ingest import dedupe_key, ingest_many
 from core.intake.inspection import Inspector
 from core.model import InboundMail
 from core.ports import Clock, Store
@@ -47,28 +47,47 @@ class GraphIngest:
 
     async def handle(self, mailbox: str, message: dict[str, Any], junk: bool = False) -> Handled | None:
         """None for a delta entry that only says a message left the folder, and for junk mail not from AWS."""
-        if "@removed" in message or not message.get("id"):
-            return None
-        parsed = parsed_mail(message)
-        if junk and not self._from_aws(parsed):
-            logger.info("junk mail not from AWS left in Junk Email", extra={"mailbox": mailbox})
-            return None
-        if junk:
-            logger.warning("AWS mail found in Junk Email; forwarding it (an Exchange Online allow rule for AWS's "
-                           "sender domains keeps it out of Junk Email)", extra={"mailbox": mailbox})
-        recipients, mapped = await self.resolve(mailbox, recipient_candidates(message))
-        keys = tuple(dedupe_key(parsed.message_id, r) for r in recipients)
-        note = json.dumps({"keys": keys, "link": str(message.get("webLink") or "")})
-        await self.store.set_flag(move_flag(mailbox, message["id"]), note)
-        new = tuple(await ingest(self.store, self.clock, parsed, list(recipients), self.inspector))
-        if new:
+        return (await self.handle_many(mailbox, [message], junk))[0]
+
+    async def handle_many(self, mailbox: str, messages: list[dict[str, Any]],
+                          junk: bool = False) -> list[Handled | None]:
+        """`handle` for the messages of one fetch: their move notes and records go to the store in one call
+        (one transaction on SQLite) instead of two per message."""
+        taken: list[tuple[int, dict[str, Any], Any, list[str], bool]] = []
+        for at, message in enumerate(messages):
+            if "@removed" in message or not message.get("id"):
+                continue
+            parsed = parsed_mail(message)
+            if junk and not self._from_aws(parsed):
+                logger.info("junk mail not from AWS left in Junk Email", extra={"mailbox": mailbox})
+                continue
+            if junk:
+                logger.warning("AWS mail found in Junk Email; forwarding it (an Exchange Online allow rule for AWS's "
+                               "sender domains keeps it out of Junk Email)", extra={"mailbox": mailbox})
+            taken.append((at, message, parsed, recipient_candidates(message), False))
+        # the candidates of every message looked up in one store call, then each message resolved from them
+        known = set(await self.store.get_addresses([c for *_, candidates, _ in taken for c in candidates]))
+        taken = [(at, message, parsed, *self._resolved(mailbox, candidates, known))
+                 for at, message, parsed, candidates, _ in taken]
+        results: list[Handled | None] = [None] * len(messages)
+        if not taken:
+            return results
+        keys = [tuple(dedupe_key(parsed.message_id, r) for r in recipients) for _, _, parsed, recipients, _ in taken]
+        notes = {move_flag(mailbox, message["id"]): json.dumps({"keys": k, "link": str(message.get("webLink") or "")})
+                 for k, (_, message, *_) in zip(keys, taken)}
+        new = await ingest_many(self.store, self.clock, [(parsed, list(recipients))
+                                                         for _, _, parsed, recipients, _ in taken],
+                                self.inspector, notes)
+        if any(new):
             try:
                 self.on_new_mail()
             except Exception:  # the mail is stored; the forwarder's idle poll picks it up
                 logger.exception("on_new_mail callback failed")
-        if not mapped:
-            logger.info("mail for no RootMail address", extra={"mailbox": mailbox, "recipients": len(recipients)})
-        return Handled(keys, new, mapped)
+        for k, fresh, (at, _, _, recipients, mapped) in zip(keys, new, taken):
+            if not mapped:
+                logger.info("mail for no RootMail address", extra={"mailbox": mailbox, "recipients": len(recipients)})
+            results[at] = Handled(k, tuple(fresh), mapped)
+        return results
 
     def _from_aws(self, parsed) -> bool:
         try:
@@ -80,9 +99,11 @@ class GraphIngest:
     async def resolve(self, mailbox: str, candidates: list[str]) -> tuple[list[str], bool]:
         """RootMail addresses among the candidates; failing that, the first address of a RootMail mailbox (an alias
         not handed out yet), failing that the mailbox itself: the mail is recorded and reaches the admins."""
+        return self._resolved(mailbox, candidates, set(await self.store.get_addresses(candidates)))
+
+    def _resolved(self, mailbox: str, candidates: list[str], known: set[str]) -> tuple[list[str], bool]:
         candidates = list(dict.fromkeys(normalize_address(c) for c in candidates))
-        known = [c for c in candidates if await self.store.get_address(c) is not None]
-        if known:
-            return known, True
+        if found := [c for c in candidates if c in known]:
+            return found, True
         ours = [c for c in candidates if self.inventory.mailbox_of(c)]
         return ([ours[0]] if ours else [normalize_address(mailbox)]), False

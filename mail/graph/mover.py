@@ -57,13 +57,15 @@ class Mover:
                 return done
             seen.update(name for name, _ in notes)
             ready: dict[str, list[tuple[str, str]]] = {}  # mailbox -> (note name, message id) all forwarded
-            for name, value in notes:
+            read = [(name, json.loads(value)) for name, value in notes]
+            states = await self._states([key for _, note in read for key in note["keys"]])
+            for name, note in read:
                 mailbox, _, message_id = name[len(MOVE_FLAG):].partition(":")
-                verdict = await self._verdict(json.loads(value))
+                verdict = self._verdict(note, states)
                 if verdict == "forwarded":
                     ready.setdefault(mailbox, []).append((name, message_id))
                 elif verdict == "left":
-                    await self._leave(name, mailbox, message_id, json.loads(value))
+                    await self._leave(name, mailbox, message_id, note)
                     done += 1
             gate = asyncio.Semaphore(PARALLEL)
 
@@ -74,16 +76,21 @@ class Mover:
             if len(notes) < BATCH:
                 return done
 
-    async def _verdict(self, note: dict) -> str:
-        """'waiting' (not recorded yet, or still to be posted), 'forwarded' (every record), or 'left'."""
-        states = [self._final.get(key) or await self._state(key) for key in note["keys"]]
-        if any(state is None or state in WAITING for state in states):
-            return "waiting"
-        return "forwarded" if all(state is MailState.FORWARDED for state in states) else "left"
+    async def _states(self, keys: list[str]) -> dict[str, MailState]:
+        """The state of each key: from the forwarder's word, else read from the store, all in one call."""
+        states = {key: self._final[key] for key in keys if key in self._final}
+        unknown = [key for key in keys if key not in states]
+        if unknown:
+            states.update(await self.store.mail_states(unknown))
+        return states
 
-    async def _state(self, key: str) -> MailState | None:
-        mail = await self.store.get_mail(key)
-        return mail.state if mail else None
+    @staticmethod
+    def _verdict(note: dict, states: dict[str, MailState]) -> str:
+        """'waiting' (not recorded yet, or still to be posted), 'forwarded' (every record), or 'left'."""
+        found = [states.get(key) for key in note["keys"]]
+        if any(state is None or state in WAITING for state in found):
+            return "waiting"
+        return "forwarded" if all(state is MailState.FORWARDED for state in found) else "left"
 
     async def _mark_and_move(self, mailbox: str, items: list[tuple[str, str]]) -> int:
         """Mark read and move, a batch at a time; a note goes once its message is moved, or gone from the mailbox."""
@@ -94,7 +101,7 @@ class Mover:
             logger.warning("could not move forwarded messages; will retry", extra={"mailbox": mailbox,
                                                                                    "error": str(error)})
             return 0
-        settled = 0
+        done: list[str] = []
         for name, message_id in items:
             read, moved = outcome.get(message_id, (0, None))
             if read == 404:
@@ -107,9 +114,9 @@ class Mover:
                                extra={"mailbox": mailbox, "read_status": read, "move_status": moved})
             elif not (_ok(read) and (moved is None or _ok(moved))):
                 continue  # throttled or failing: the next round tries again
-            await self.store.delete_flag(name)
-            settled += 1
-        return settled
+            done.append(name)
+        await self.store.delete_flags(done)  # one call for the batch: the messages are where they belong now
+        return len(done)
 
     async def _folder(self, mailbox: str) -> str:
         if mailbox not in self._folders:

@@ -9,6 +9,7 @@ from core.errors import (AccountIdTaken, AddressTaken, Conflict, DuplicateReques
                          StoreUnavailable)
 from core.model import AuditEvent, InboundMail, Mailbox, Page, RootAddress
 from storage.codec import when
+from storage.cosmos.batches import CosmosBatches
 from storage.cosmos.calls import Docs, params
 from storage.cosmos.docs import (address_doc, address_from_doc, address_key, created_event_field, decode_token,
                                  encode_token, escape, kept_created_event, mail_doc, mail_from_doc, mail_pk)
@@ -28,7 +29,7 @@ _RANK = {"critical": 0, "high": 1, "low": 3}
 BATCH_WRITES = 16  # replaces of one update_mails in flight at once (as many as the burst keeps posts in flight)
 
 
-class CosmosStore(CosmosMeta, CosmosTransfer):
+class CosmosStore(CosmosMeta, CosmosTransfer, CosmosBatches):
     def __init__(self, addresses: Docs, pool: Docs, mails: Docs, meta: Docs, claim_grace: float):
         self._addresses, self._mails, self._meta, self._pool_docs = addresses, mails, meta, pool
         self._pool = AliasPool(pool, addresses)

@@ -16,6 +16,7 @@ import aiosqlite
 from core.errors import AccountIdTaken, AddressTaken, Conflict, DuplicateRequest, NotFound, StoreUnavailable
 from core.model import AuditEvent, Mailbox, Page, RootAddress, Strategy
 from storage.codec import address_from_dict, address_to_dict, audit_to_dict, dumps
+from storage.sqlite.batches import SqliteBatches
 from storage.sqlite.export import SqliteExport
 from storage.sqlite.mails import SqliteMails
 from storage.sqlite.meta import SqliteMeta
@@ -77,7 +78,7 @@ async def open_sqlite(path: str | Path) -> AsyncIterator["SqliteStore"]:
         await db.close()
 
 
-class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
+class SqliteStore(SqliteMails, SqliteMeta, SqliteExport, SqliteBatches):
     def __init__(self, db: aiosqlite.Connection):
         self._db = db
         self._write = asyncio.Lock()  # one connection: multi-statement transactions must not interleave
@@ -110,12 +111,12 @@ class SqliteStore(SqliteMails, SqliteMeta, SqliteExport):
         async with self._write:
             return await self._one(sql, *args)
 
-    async def _transaction(self, *statements: tuple[str, tuple]) -> None:
-        """The statements as one transaction in one trip to the connection's thread, instead of one trip each."""
-        def run(connection: sqlite3.Connection) -> None:
-            for sql, args in statements:
-                connection.execute(sql, args)
-        await self._in_transaction(run)
+    async def _transaction(self, *statements: tuple[str, tuple]) -> list[int]:
+        """The statements as one transaction in one trip to the connection's thread, instead of one trip each;
+        the rows each statement changed."""
+        def run(connection: sqlite3.Connection) -> list[int]:
+            return [connection.execute(sql, args).rowcount for sql, args in statements]
+        return await self._in_transaction(run)
 
     async def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` on aiosqlite's own sqlite3 connection, on its thread, inside one transaction: one trip there."""

@@ -14,7 +14,7 @@ from core.model import Mailbox, Strategy
 from core.addresses.rules import NewAddressRequest
 from storage.cosmos.client import CosmosSettings, open_cosmos
 from storage.cosmos.docs import claim_doc
-from tests.contract.conftest import ALICE, T0, TEAM, address, cosmos_test_store
+from tests.contract.conftest import ALICE, T0, TEAM, address, cosmos_test_store, mail
 from tests.cosmos_server import RequestLog, running_cosmos_server
 
 pytestmark = pytest.mark.cosmos
@@ -214,3 +214,43 @@ async def test_without_a_key_the_store_signs_in_with_the_credential(cosmos_serve
         assert (await store.get_address("aws+billing@example.com")).account_name == "Billing Prod"
 
     assert credential.scopes and credential.scopes[0] == ("https://127.0.0.1/.default",)
+
+
+def refusing(docs, method: str, marker: str) -> None:
+    """The container's `method` fails as Docs fails (StoreUnavailable, nothing written) for a document id naming
+    `marker`; every other document goes through to the server."""
+    original = getattr(docs, method)
+
+    async def call(first, *args):
+        if marker in (first["id"] if isinstance(first, dict) else first):
+            raise StoreUnavailable(f"Cosmos DB answered 503 while writing {docs.name}.", "unreachable")
+        return await original(first, *args)
+    setattr(docs, method, call)
+
+
+async def test_one_failing_document_in_a_batch_does_not_keep_the_others_from_being_written(cosmos_server):
+    async with cosmos_test_store(cosmos_server) as store:
+        refusing(store._mails, "create", "poison")
+        refusing(store._meta, "delete", "poison")
+        with pytest.raises(StoreUnavailable, match="1 of 3 documents failed; the first: Cosmos DB answered 503") as e:
+            await store.record_mails([mail("k1"), mail("k-poison"), mail("k3")], {"graph-move:mb:1": "note"})
+        assert e.value.kind == "unreachable"
+        assert sorted(await store.mail_states(["k1", "k-poison", "k3"])) == ["k1", "k3"]
+        assert await store.get_flag("graph-move:mb:1") == "note"
+        assert await store.record_mails([mail("k1"), mail("k3")]) == [False, False]  # again: harmless
+
+        await store.set_flag("graph-move:mb:poison", "note")
+        await store.set_flag("graph-move:mb:3", "note")
+        with pytest.raises(StoreUnavailable, match="1 of 3 documents failed"):
+            await store.delete_flags(["graph-move:mb:1", "graph-move:mb:poison", "graph-move:mb:3"])
+        assert await store.flags_with_prefix("graph-move:", 10) == [("graph-move:mb:poison", "note")]
+
+
+async def test_a_failing_flag_stops_a_batch_before_its_mails(cosmos_server):
+    """A record is never written without its move note (GraphIngest set the note first when it wrote one by one)."""
+    async with cosmos_test_store(cosmos_server) as store:
+        refusing(store._meta, "upsert", "poison")
+        with pytest.raises(StoreUnavailable, match="1 of 2 documents failed"):
+            await store.record_mails([mail("k1")], {"graph-move:mb:poison": "note", "graph-move:mb:2": "note"})
+        assert await store.mail_states(["k1"]) == {}
+        assert await store.get_flag("graph-move:mb:2") == "note"

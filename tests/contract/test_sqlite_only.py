@@ -129,3 +129,38 @@ async def test_a_secret_wiped_in_a_batch_leaves_no_copy_in_the_database_files(tm
         files = sorted(tmp_path.glob("wipe.db*"))
         assert [f.name for f in files if f.name.endswith(("-wal", ".db"))]
         assert all(blob not in f.read_bytes() for f in files), [f.name for f in files if blob in f.read_bytes()]
+
+
+async def test_a_fetchs_lookups_notes_and_mails_reads_and_moved_notes_are_one_trip_each(sqlite):
+    made = trips(sqlite)
+
+    new = await sqlite.record_mails([mail("m-1"), mail("m-2"), mail("m-3"), mail("m-1")],
+                                    {f"graph-move:mb:{n}": "note" for n in range(3)})
+    assert new == [True, True, True, False] and len(made) == 1
+    assert len(await sqlite.mail_states(["m-1", "m-2", "m-3", "m-unknown"])) == 3 and len(made) == 2
+    await sqlite.delete_flags([f"graph-move:mb:{n}" for n in range(3)])
+    assert len(made) == 3 and await sqlite.flags_with_prefix("graph-move:", 10) == []  # a fourth trip
+    assert await sqlite.get_addresses(["aws+billing@example.com", "ceo@example.com"]) == {} and len(made) == 5
+    await sqlite.record_mails([])
+    await sqlite.mail_states([])
+    await sqlite.delete_flags([])
+    await sqlite.get_addresses([])
+    assert len(made) == 5  # empty batches make no trip
+
+
+async def test_a_batch_is_all_or_nothing(sqlite):
+    broken = {"graph-move:mb:1": "note", "graph-move:mb:2": None}  # the second refused by the schema (NOT NULL)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await sqlite.record_mails([mail("m-1"), mail("m-3")], broken)
+    assert await sqlite.mail_states(["m-1", "m-3"]) == {} and await sqlite.get_flag("graph-move:mb:1") is None
+    assert await sqlite.record_mails([mail("m-1")]) == [True]  # no transaction left open
+
+
+async def test_batches_on_a_closed_store_are_store_unavailable(tmp_path):
+    async with open_sqlite(tmp_path / "closed.db") as store:
+        pass
+    for call in (lambda: store.record_mails([mail("m-1")], {"graph-move:mb:1": "note"}),
+                 lambda: store.mail_states(["m-1"]), lambda: store.delete_flags(["graph-move:mb:1"])):
+        with pytest.raises(StoreUnavailable, match="SQLite store failed while"):
+            await call()

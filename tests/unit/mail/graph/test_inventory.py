@@ -90,3 +90,28 @@ async def test_recipients_resolve_to_rootmail_addresses_else_an_alias_else_the_m
     assert await ingest.resolve(BOX.address, ["stranger@elsewhere.example"]) == ([BOX.address], False)
     assert inventory.mailbox_of("aws-0001+tag@example.com") == BOX.address
     assert inventory.mailbox_of("aws-0003@example.com") is None
+
+
+async def test_a_fetchs_messages_reach_the_store_in_two_calls_with_each_note_and_record(store):
+    from tests.unit.mail.graph.test_message import graph_message
+
+    calls: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(store, name)
+    inventory = Inventory(store, lambda: T0, graph=None, mailboxes=[BOX])
+    inventory.addresses[BOX.address] = frozenset({BOX.address, "aws-0001@example.com", "aws-0002@example.com"})
+    await store.create_address(address("aws-0001@example.com"))
+    ingest = GraphIngest(Counting(), lambda: T0, inventory)
+    messages = [graph_message(id=f"m{n}", internetMessageId=f"<{n}@email.amazonses.com>") for n in range(3)]
+
+    handled = await ingest.handle_many(BOX.address, messages + [{"id": "m9", "@removed": {"reason": "deleted"}}])
+
+    assert calls == ["get_addresses", "record_mails"]
+    assert [h.mapped for h in handled[:3]] == [True, True, True] and handled[3] is None
+    notes = dict(await store.flags_with_prefix("graph-move:", 10))
+    assert sorted(notes) == [f"graph-move:{BOX.address}:m{n}" for n in range(3)]
+    assert [len(h.new) for h in handled[:3]] == [1, 1, 1]
+    assert [await store.get_mail(h.keys[0]) for h in handled[:3]] == [h.new[0] for h in handled[:3]]
